@@ -1,0 +1,22 @@
+"""The ``streamcore`` command: one click group, one sub-module per family of commands."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from streamcore.cli.dev import dev
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+def main(verbose: bool) -> None:
+    """streamcore: entity-profile stream processing on Kafka and Cassandra."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+main.add_command(dev)

@@ -1,0 +1,146 @@
+"""Apache Cassandra 5.0 as a single node on 127.0.0.1, sized for a small machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from streamcore.dev.jars import classpath_dir
+from streamcore.dev.layout import DevSettings
+from streamcore.errors import DevServerError
+
+_LOGBACK = """<configuration>
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="STDOUT"/></root>
+</configuration>
+"""
+
+# From apache/cassandra conf/jvm17-server.options: what Cassandra 5.0 needs opened on JDK 17.
+_JDK17_FLAGS = [
+    *(
+        f"--add-exports={target}=ALL-UNNAMED"
+        for target in (
+            "java.base/jdk.internal.misc",
+            "java.base/jdk.internal.ref",
+            "java.base/sun.nio.ch",
+            "java.management.rmi/com.sun.jmx.remote.internal.rmi",
+            "java.rmi/sun.rmi.registry",
+            "java.rmi/sun.rmi.server",
+            "java.sql/java.sql",
+            "java.base/java.lang.ref",
+            "jdk.unsupported/sun.misc",
+        )
+    ),
+    *(
+        f"--add-opens={target}=ALL-UNNAMED"
+        for target in (
+            "java.base/java.lang.module",
+            "java.base/jdk.internal.loader",
+            "java.base/jdk.internal.ref",
+            "java.base/jdk.internal.reflect",
+            "java.base/jdk.internal.math",
+            "java.base/jdk.internal.module",
+            "java.base/jdk.internal.util.jar",
+            "jdk.management/com.sun.management.internal",
+            "java.base/sun.nio.ch",
+            "java.base/java.io",
+            "java.base/java.nio",
+            "java.base/java.util.concurrent",
+            "java.base/java.util",
+            "java.base/java.util.concurrent.atomic",
+            "java.base/java.lang",
+            "java.base/java.math",
+            "java.base/java.lang.reflect",
+            "java.base/java.net",
+        )
+    ),
+]
+
+
+class CassandraServerFiles:
+    """Classpath, configuration and storage of the dev Cassandra node."""
+
+    name = "cassandra"
+
+    def __init__(self, settings: DevSettings) -> None:
+        self.settings = settings
+        self.directory = settings.server_dir(self.name)
+        self.data_dir = self.directory / "data"
+        self.yaml = self.directory / "cassandra.yaml"
+        self.conf_dir = self.directory / "conf"
+
+    def classpath(self) -> Path:
+        s = self.settings
+        return classpath_dir(
+            s.cache_dir,
+            self.name,
+            [f"org.apache.cassandra:cassandra-all:{s.cassandra_version}"],
+            s.mvn,
+        )
+
+    def write_config(self) -> None:
+        s = self.settings
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        data = self.data_dir
+        config = {
+            "cluster_name": "streamcore-dev",
+            # One token and no auto snapshots keep a single-node start and DROP fast.
+            "num_tokens": 1,
+            "partitioner": "org.apache.cassandra.dht.Murmur3Partitioner",
+            "listen_address": "127.0.0.1",
+            "rpc_address": "127.0.0.1",
+            "storage_port": s.cassandra_storage_port,
+            "native_transport_port": s.cassandra_port,
+            "start_native_transport": True,
+            "seed_provider": [
+                {
+                    "class_name": "org.apache.cassandra.locator.SimpleSeedProvider",
+                    "parameters": [{"seeds": f"127.0.0.1:{s.cassandra_storage_port}"}],
+                }
+            ],
+            "endpoint_snitch": "SimpleSnitch",
+            "commitlog_sync": "periodic",
+            "commitlog_sync_period": "10000ms",
+            "data_file_directories": [str(data / "data")],
+            "commitlog_directory": str(data / "commitlog"),
+            "saved_caches_directory": str(data / "saved_caches"),
+            "hints_directory": str(data / "hints"),
+            "cdc_raw_directory": str(data / "cdc_raw"),
+            "auto_snapshot": False,
+            "concurrent_reads": 8,
+            "concurrent_writes": 16,
+            "concurrent_compactors": 1,
+        }
+        self.yaml.write_text(yaml.safe_dump(config, sort_keys=False))
+        (self.conf_dir / "logback.xml").write_text(_LOGBACK)
+
+    def command(self, classpath: Path) -> list[str]:
+        jamm = sorted(classpath.glob("jamm-*.jar"))
+        if not jamm:
+            raise DevServerError(f"no jamm agent jar in {classpath}")
+        heap = self.settings.cassandra_heap
+        return [
+            self.settings.java,
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Xss512k",
+            "-XX:+HeapDumpOnOutOfMemoryError",
+            f"-XX:HeapDumpPath={self.directory}",
+            f"-javaagent:{jamm[0]}",
+            "-Djdk.attach.allowAttachSelf=true",
+            *_JDK17_FLAGS,
+            f"-Dcassandra.config=file://{self.yaml}",
+            "-Dcassandra-foreground=yes",
+            f"-Dcassandra.storagedir={self.data_dir}",
+            f"-Dcassandra.logdir={self.directory}",
+            "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            f"-Dcassandra.jmx.local.port={self.settings.cassandra_jmx_port}",
+            f"-Dlogback.configurationFile={self.conf_dir / 'logback.xml'}",
+            "-cp",
+            f"{self.conf_dir}:{classpath}/*",
+            "org.apache.cassandra.service.CassandraDaemon",
+        ]

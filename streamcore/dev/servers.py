@@ -1,0 +1,152 @@
+"""Bring the dev servers up, report their state, take them down.
+
+``up`` is idempotent: a server already running (our pid file, our marker) is reused; one
+whose port answers but that we did not start is reported, never touched. Both servers boot
+in parallel and readiness is polled, not slept for.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from streamcore.dev.cassandra import CassandraServerFiles
+from streamcore.dev.kafka import KafkaServerFiles
+from streamcore.dev.layout import DevSettings
+from streamcore.dev.process import ManagedProcess
+from streamcore.errors import DevServerError
+from streamcore.kafka.health import broker_answers
+from streamcore.settings import CassandraSettings, KafkaSettings
+from streamcore.state.session import cql_answers
+
+log = logging.getLogger(__name__)
+
+SERVER_NAMES = ("kafka", "cassandra")
+
+
+class _ServerFiles(Protocol):
+    name: str
+    directory: Path
+
+    def classpath(self) -> Path: ...
+    def write_config(self) -> None: ...
+    def command(self, classpath: Path) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    name: str
+    pid: int | None
+    ready: bool
+    port: int
+    seconds_to_ready: float | None = None
+    started_here: bool = False
+
+    def describe(self) -> str:
+        if self.pid is None and not self.ready:
+            return f"{self.name}: stopped (port {self.port})"
+        owner = f"pid {self.pid}" if self.pid else "not started by streamcore"
+        state = "ready" if self.ready else "not ready"
+        timing = (
+            f", ready in {self.seconds_to_ready:.1f} s" if self.seconds_to_ready is not None else ""
+        )
+        return f"{self.name}: {state} on 127.0.0.1:{self.port} ({owner}{timing})"
+
+
+class DevServers:
+    def __init__(self, settings: DevSettings | None = None) -> None:
+        self.settings = settings or DevSettings()
+        s = self.settings
+        kafka_files = KafkaServerFiles(s)
+        self._kafka_files = kafka_files
+        self._files: dict[str, _ServerFiles] = {
+            "kafka": kafka_files,
+            "cassandra": CassandraServerFiles(s),
+        }
+        self._ports = {"kafka": s.kafka_port, "cassandra": s.cassandra_port}
+        kafka_settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{s.kafka_port}")
+        cassandra_settings = CassandraSettings(port=s.cassandra_port)
+        self._probes: dict[str, Callable[[], bool]] = {
+            "kafka": lambda: broker_answers(kafka_settings.client_config(), timeout=1.0),
+            "cassandra": lambda: cql_answers(cassandra_settings, timeout=1.0),
+        }
+
+    def process(self, name: str) -> ManagedProcess:
+        return ManagedProcess(name, self._files[name].directory)
+
+    def up(
+        self, names: tuple[str, ...] = SERVER_NAMES, timeout: float = 180.0
+    ) -> list[ServerStatus]:
+        """Start what is not running, then wait until every server answers."""
+        to_start = [name for name in names if self._needs_start(name)]
+        # Resolve every classpath first so the servers then boot side by side.
+        classpaths = {name: self._files[name].classpath() for name in to_start}
+        started: dict[str, float] = {}
+        for name in to_start:
+            files = self._files[name]
+            files.write_config()
+            if name == "kafka":
+                self._kafka_files.format_storage(classpaths[name])
+            started[name] = time.monotonic()
+            process = self.process(name)
+            pid = process.start(files.command(classpaths[name]))
+            log.info("started %s (pid %s), log %s", name, pid, process.log_file)
+        return [self._wait_ready(name, started.get(name), timeout) for name in names]
+
+    def _needs_start(self, name: str) -> bool:
+        process = self.process(name)
+        if process.is_running():
+            log.info("%s already running (pid %s)", name, process.pid())
+            return False
+        if not _port_open(self._ports[name]):
+            return True
+        if self._probes[name]():
+            log.info("%s answers on port %s; reusing it", name, self._ports[name])
+            return False
+        raise DevServerError(
+            f"port {self._ports[name]} is taken by something that is not {name}; "
+            f"set STREAMCORE_DEV_{name.upper()}_PORT to another port"
+        )
+
+    def _wait_ready(self, name: str, started: float | None, timeout: float) -> ServerStatus:
+        process = self.process(name)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._probes[name]():
+                elapsed = time.monotonic() - started if started is not None else None
+                return ServerStatus(
+                    name, process.pid(), True, self._ports[name], elapsed, started is not None
+                )
+            if started is not None and process.exited():
+                raise DevServerError(
+                    f"{name} exited during start-up; last log lines:\n{process.tail(40)}"
+                )
+            if time.monotonic() > deadline:
+                raise DevServerError(
+                    f"{name} not ready after {timeout:.0f} s; last log lines:\n{process.tail(40)}"
+                )
+            time.sleep(0.3)
+
+    def status(self, names: tuple[str, ...] = SERVER_NAMES) -> list[ServerStatus]:
+        return [
+            ServerStatus(name, self.process(name).pid(), self._probes[name](), self._ports[name])
+            for name in names
+        ]
+
+    def down(self, names: tuple[str, ...] = SERVER_NAMES) -> list[str]:
+        """Stop the servers we started; returns the names actually stopped."""
+        return [name for name in names if self.process(name).stop(timeout=60.0)]
+
+    def logs(self, name: str, lines: int) -> str:
+        return self.process(name).tail(lines)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

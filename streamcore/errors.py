@@ -1,0 +1,73 @@
+"""The exceptions streamcore raises, all under one root.
+
+::
+
+    StreamcoreError
+    ├── ConfigError             configuration directory or settings are wrong (start-up)
+    ├── DataPointError          one data-point or task is unusable (goes to the dead-letter topic)
+    │   ├── DecodeError         the bytes are not a task we can read
+    │   └── InvalidDataPointError  decoded, but breaks the entity model
+    ├── ModuleError             a module failed to load or registered hooks wrongly (start-up)
+    ├── StateError              Cassandra rejected or failed a read/write
+    └── DevServerError          the local development servers could not be set up or run
+
+A ``DataPointError`` may carry the raw Kafka record it came from, so the dead-letter writer
+needs nothing else to keep the original bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """Where a bad message came from, and its untouched bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+class StreamcoreError(Exception):
+    """Root of every streamcore exception."""
+
+
+class ConfigError(StreamcoreError):
+    """The configuration is invalid; raised at start-up with every problem listed."""
+
+
+class DataPointError(StreamcoreError):
+    """A data-point or task that can't be processed; ``reason`` is a short stable code."""
+
+    reason = "invalid"
+
+    def __init__(self, message: str, record: RawRecord | None = None) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+class DecodeError(DataPointError):
+    """The bytes are not a task in any schema we know."""
+
+    reason = "undecodable"
+
+
+class InvalidDataPointError(DataPointError):
+    """A decoded data-point breaks the entity model (unknown attribute, bad value, ...)."""
+
+    reason = "invalid_data_point"
+
+
+class ModuleError(StreamcoreError):
+    """A module could not be loaded or registered its hooks wrongly."""
+
+
+class StateError(StreamcoreError):
+    """A read or write of entity state in Cassandra failed."""
+
+
+class DevServerError(StreamcoreError):
+    """A local development server could not be fetched, configured or started."""

@@ -1,0 +1,86 @@
+"""Fixtures giving every test the real servers and names of its own.
+
+The servers are the dev servers (``streamcore dev up``): reused when they answer, started
+when they don't. Under ``CI=true`` a server that can't be had fails the run; elsewhere the
+tests that need it are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from streamcore.dev import DevServers
+from streamcore.errors import DevServerError
+from streamcore.settings import CassandraSettings, KafkaSettings, Settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def dev_servers() -> DevServers:
+    servers = DevServers()
+    try:
+        servers.up()
+    except DevServerError as exc:
+        if IN_CI:
+            pytest.fail(f"dev servers unavailable under CI: {exc}")
+        pytest.skip(f"dev servers unavailable (run `streamcore dev up`): {exc}")
+    return servers
+
+
+@pytest.fixture(scope="session")
+def settings(dev_servers: DevServers) -> Settings:
+    dev = dev_servers.settings
+    return Settings(
+        kafka=KafkaSettings(bootstrap_servers=f"127.0.0.1:{dev.kafka_port}"),
+        cassandra=CassandraSettings(contact_points=["127.0.0.1"], port=dev.cassandra_port),
+    )
+
+
+@pytest.fixture
+def app_name(settings: Settings) -> Iterator[str]:
+    """A fresh application name; its topics (``<app_name>.*``) are deleted afterwards."""
+    name = f"t-{uuid.uuid4().hex[:12]}"
+    yield name
+    _delete_topics_with_prefix(settings.kafka.client_config(), f"{name}.")
+
+
+@pytest.fixture
+def consumer_group(app_name: str) -> str:
+    return f"{app_name}.group"
+
+
+@pytest.fixture(scope="session")
+def cassandra_session(settings: Settings) -> Iterator[Any]:
+    from streamcore.state.session import open_session
+
+    session = open_session(settings.cassandra)
+    yield session
+    session.cluster.shutdown()
+
+
+@pytest.fixture
+def keyspace(cassandra_session: Any) -> Iterator[str]:
+    """A fresh keyspace, dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    cassandra_session.execute(
+        f"CREATE KEYSPACE {name} WITH replication = "
+        "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+    )
+    yield name
+    cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=60)
+
+
+def _delete_topics_with_prefix(client_config: dict[str, str], prefix: str) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(client_config)
+    topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+    if topics:
+        for future in admin.delete_topics(topics, operation_timeout=30).values():
+            future.result()
