@@ -35,7 +35,7 @@ class DevSettings(BaseSettings):
     kafka_controller_port: int = DEV_KAFKA_PORT + 1
     kafka_heap: str = "512M"
 
-    cassandra_version: str = "5.0.6"
+    cassandra_version: str = "5.0.8"
     cassandra_port: int = DEV_CASSANDRA_PORT
     cassandra_storage_port: int = 17000
     cassandra_jmx_port: int = 17199
