@@ -18,7 +18,7 @@ HELM_VERSION=v3.20.2
 KUBECONFORM_VERSION=v0.7.0
 # kubernetes-validate ships one JSON schema set per Kubernetes minor version; we keep one.
 K8S_SCHEMAS_PACKAGE_VERSION=1.37.0
-K8S_VERSION=1.35.0   # the Kubernetes version the chart is validated against (helm's client-go)
+K8S_VERSION=1.35.0  # the Kubernetes version the chart is validated against (helm's client-go)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS="$ROOT/.tools"
@@ -76,7 +76,8 @@ python_with_pip() {
 
 install_k8s_schemas() {
   local stamp="$SCHEMAS/.installed"
-  local want="kubernetes-validate==$K8S_SCHEMAS_PACKAGE_VERSION k8s=$K8S_VERSION"
+  # Bump "unpack=" whenever the unpacking below changes, so old copies are redone.
+  local want="kubernetes-validate==$K8S_SCHEMAS_PACKAGE_VERSION k8s=$K8S_VERSION unpack=2"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     log "Kubernetes $K8S_VERSION schemas already installed"
     return
@@ -87,10 +88,12 @@ install_k8s_schemas() {
   "$python" -m pip download --quiet --no-deps --only-binary=:all: --dest "$wheels" \
     "kubernetes-validate==$K8S_SCHEMAS_PACKAGE_VERSION"
   rm -rf "$SCHEMAS"
-  # The package's schemas point at a shared "/api/_definitions.json" that its own Python
-  # resolver maps; kubeconform resolves $ref against the file's location, so make it relative.
+  # The package's schemas carry "$id": "https://kubernetes.io/api/..." and point at a shared
+  # "/api/_definitions.json" resolved against that id. kubeconform must resolve them on disk:
+  # drop the ids (the file's location becomes the base) and make the refs relative.
   "$python" - "$wheels/kubernetes_validate-$K8S_SCHEMAS_PACKAGE_VERSION-py3-none-any.whl" \
     "$SCHEMAS" "v$K8S_VERSION" <<'PY'
+import json
 import pathlib
 import sys
 import zipfile
@@ -105,10 +108,12 @@ with zipfile.ZipFile(wheel) as archive:
         flavour, filename = name[len(prefix):].split("/", 1)
         if flavour not in (f"{version}-local", f"{version}-local-strict"):
             continue
-        text = archive.read(name).decode()
+        schema = json.loads(archive.read(name))
+        schema.pop("$id", None)
+        text = json.dumps(schema).replace('"/api/_definitions.json#', '"_definitions.json#')
         target = dest / flavour / filename
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text.replace('"/api/_definitions.json#', '"_definitions.json#'))
+        target.write_text(text)
         count += 1
 if count == 0:
     sys.exit(f"no schemas for {version} in {wheel}")
