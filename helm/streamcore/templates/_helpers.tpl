@@ -65,12 +65,28 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
 {{/*
+The config directory's files, path -> content, as JSON (a YAML round trip would lose the last
+file's final newline): config.files, or when that is empty the chart's example-config/.
+*/}}
+{{- define "streamcore.configFiles" -}}
+{{- if .Values.config.files }}
+{{- toJson .Values.config.files }}
+{{- else }}
+{{- $files := dict }}
+{{- range $path, $_ := .Files.Glob "example-config/**" }}
+{{- $_ := set $files (trimPrefix "example-config/" $path) ($.Files.Get $path) }}
+{{- end }}
+{{- toJson $files }}
+{{- end }}
+{{- end }}
+
+{{/*
 The application's name: appName, or app_name from the inline processing_core.yml.
 */}}
 {{- define "streamcore.appName" -}}
 {{- $fromConfig := "" }}
 {{- if eq .Values.config.source "configMap" }}
-{{- with index .Values.config.files "processing_core.yml" }}
+{{- with index (include "streamcore.configFiles" . | fromJson) "processing_core.yml" }}
 {{- $fromConfig = (fromYaml .).app_name | default "" | toString }}
 {{- end }}
 {{- end }}
@@ -164,7 +180,7 @@ own copies of the ConfigMaps, which exist before the release's resources do.
   configMap:
     name: {{ include "streamcore.fullname" $root }}-config{{ $suffix }}
     items:
-      {{- include "streamcore.fileItems" $root.Values.config.files | nindent 6 }}
+      {{- include "streamcore.fileItems" (include "streamcore.configFiles" $root | fromJson) | nindent 6 }}
 {{- end }}
 {{- if and (eq $root.Values.modules.source "configMap") $root.Values.modules.files }}
 - name: modules
@@ -317,9 +333,6 @@ Checks that need more than one value at a time (values.schema.json checks each v
 {{- end }}
 {{- if and (or $auth.username $auth.usernameKey) (not $auth.existingSecret) }}
 {{- fail "cassandra.auth.username is set: set cassandra.auth.existingSecret to the name of an existing Secret holding the password" }}
-{{- end }}
-{{- if and (eq .Values.config.source "configMap") (not .Values.config.files) }}
-{{- fail "config.source is configMap but config.files is empty: give the config directory's files (--set-file) or use config.source=image" }}
 {{- end }}
 {{- $as := .Values.worker.autoscaling }}
 {{- if and .Values.worker.enabled $as.enabled }}

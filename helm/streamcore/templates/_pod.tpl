@@ -127,5 +127,5 @@ spec:
 {{/* Rolls the pods when the config or module code (from values) changes. */}}
 {{- define "streamcore.configChecksum" -}}
 {{- $V := .Values }}
-{{- list $V.config.source $V.config.files $V.modules.source $V.modules.files | toJson | sha256sum }}
+{{- list $V.config.source (include "streamcore.configFiles" .) $V.modules.source $V.modules.files | toJson | sha256sum }}
 {{- end }}
