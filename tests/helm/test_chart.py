@@ -438,6 +438,26 @@ def test_keda_defaults_follow_the_app_name(chart: Chart) -> None:
     assert lower.get("ScaledObject", f"{DEFAULT_NAME}-worker")["spec"]["maxReplicaCount"] == 3
 
 
+@pytest.mark.parametrize(
+    ("mechanism", "mode"), [("PLAIN", "plaintext"), ("SCRAM-SHA-512", "scram_sha512")]
+)
+def test_keda_gets_the_sasl_mode_in_its_own_words(chart: Chart, mechanism: str, mode: str) -> None:
+    rendered = chart.render(
+        sets=[
+            "kafka.securityProtocol=SASL_PLAINTEXT",
+            f"kafka.sasl.mechanism={mechanism}",
+            "kafka.sasl.existingSecret=kafka-user",
+            "kafka.sasl.usernameKey=user",
+            "worker.autoscaling.enabled=true",
+        ]
+    )
+    [trigger] = rendered.get("ScaledObject", f"{DEFAULT_NAME}-worker")["spec"]["triggers"]
+    assert trigger["metadata"]["sasl"] == mode
+    assert "tls" not in trigger["metadata"]
+    auth = rendered.get("TriggerAuthentication", trigger["authenticationRef"]["name"])
+    assert {r["parameter"] for r in auth["spec"]["secretTargetRef"]} == {"username", "password"}
+
+
 # --- the setup hook ---------------------------------------------------------------------------
 
 
