@@ -35,8 +35,27 @@ class StreamcoreError(Exception):
     """Root of every streamcore exception."""
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One thing wrong in the configuration: which file, where in it, and what."""
+
+    file: str
+    key_path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key_path}" if self.key_path else self.file
+        return f"{where}: {self.message}"
+
+
 class ConfigError(StreamcoreError):
     """The configuration is invalid; raised at start-up with every problem listed."""
+
+    def __init__(self, problems: list[ConfigProblem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [ConfigProblem("", "", problems)]
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 class DataPointError(StreamcoreError):

@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
 
 
@@ -20,3 +21,6 @@ def main(verbose: bool) -> None:
 
 
 main.add_command(dev)
+main.add_command(check_config)
+main.add_command(setup)
+main.add_command(produce)

@@ -1,0 +1,172 @@
+"""``DataPointTask`` <-> bytes, and the control and dead-letter messages.
+
+``TaskEncoder`` expects a task already checked by ``ModelSpec.validate_task`` (canonical
+values); ``TaskDecoder`` checks what it decodes against the model, because bytes on a topic
+are input like any other. Both keep per-attribute converters compiled at construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamcore.codec.avro import AvroCodec
+from streamcore.codec.schemas import SchemaRegistry, default_registry
+from streamcore.codec.wire import (
+    NULL,
+    Writer,
+    compile_writer,
+    eid_writer,
+    series_writer,
+    unwrap,
+)
+from streamcore.errors import DecodeError, InvalidDataPointError, RawRecord
+from streamcore.model.control import ControlAction, ControlMessage, DeadLetter
+from streamcore.model.datapoint import DataPoint, DataPointTask
+from streamcore.model.modelspec import ModelSpec
+from streamcore.model.spec import AttrSpecClassic, AttrSpecTimeseries
+
+TASK_SCHEMA = "streamcore.DataPointTask"
+CONTROL_SCHEMA = "streamcore.ControlMessage"
+DEAD_LETTER_SCHEMA = "streamcore.DeadLetter"
+
+
+def _value_writers(model: ModelSpec) -> dict[str, dict[str, Writer]]:
+    eid_types = {etype: spec.id_data_type.root for etype, spec in model.entities.items()}
+    writers: dict[str, dict[str, Writer]] = {}
+    for (etype, attr), spec in model.attributes.items():
+        if isinstance(spec, AttrSpecTimeseries):
+            writer = series_writer({name: s.data_type for name, s in spec.series.items()})
+        elif isinstance(spec, AttrSpecClassic):
+            writer = compile_writer(spec.data_type, eid_types)
+        writers.setdefault(etype, {})[attr] = writer
+    return writers
+
+
+class TaskEncoder:
+    """Validated ``DataPointTask`` -> single-object Avro bytes."""
+
+    def __init__(self, model: ModelSpec, registry: SchemaRegistry | None = None) -> None:
+        self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA)
+        self._values = _value_writers(model)
+        self._eids = {
+            etype: eid_writer(spec.id_data_type.root) for etype, spec in model.entities.items()
+        }
+
+    def to_datum(self, task: DataPointTask) -> dict[str, Any]:
+        """The task as an Avro datum of the current schema."""
+        writers = self._values[task.etype]
+        return {
+            "etype": task.etype,
+            "eid": self._eids[task.etype](task.eid),
+            "data_points": [
+                {
+                    "attr": dp.attr,
+                    "v": NULL if dp.v is None else writers[dp.attr](dp.v),
+                    "t1": dp.t1,
+                    "t2": dp.t2,
+                    "c": dp.c,
+                    "src": dp.src,
+                }
+                for dp in task.data_points
+            ],
+            "tags": task.tags,
+            "ttl_tokens": task.ttl_tokens,
+            "delete": task.delete,
+        }
+
+    def encode(self, task: DataPointTask) -> bytes:
+        return self.codec.encode(self.to_datum(task))
+
+
+class TaskDecoder:
+    """Bytes -> validated ``DataPointTask``; errors carry the raw record for dead-lettering."""
+
+    def __init__(self, model: ModelSpec, registry: SchemaRegistry | None = None) -> None:
+        self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA)
+        self.model = model
+
+    def decode(self, data: bytes, record: RawRecord | None = None) -> DataPointTask:
+        datum = self.codec.decode(data, record)
+        try:
+            etype = datum["etype"]
+            eid = datum["eid"]
+            task = DataPointTask(
+                etype=etype,
+                eid=eid,
+                data_points=[
+                    DataPoint(
+                        etype,
+                        eid,
+                        dp["attr"],
+                        unwrap(dp["v"]),
+                        dp["t1"],
+                        dp["t2"],
+                        dp["c"],
+                        dp["src"],
+                    )
+                    for dp in datum["data_points"]
+                ],
+                tags=datum["tags"],
+                ttl_tokens=datum["ttl_tokens"],
+                delete=datum["delete"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DecodeError(f"not a DataPointTask: {exc}", record) from exc
+        try:
+            return self.model.validate_task(task)
+        except InvalidDataPointError as exc:
+            raise InvalidDataPointError(str(exc), record) from None
+
+
+class ControlCodec:
+    """``ControlMessage`` <-> bytes."""
+
+    def __init__(self, registry: SchemaRegistry | None = None) -> None:
+        self.codec = AvroCodec(registry or default_registry(), CONTROL_SCHEMA)
+
+    def encode(self, message: ControlMessage) -> bytes:
+        return self.codec.encode(
+            {
+                "action": message.action.value,
+                "payload": message.payload,
+                "issued_at": message.issued_at,
+            }
+        )
+
+    def decode(self, data: bytes, record: RawRecord | None = None) -> ControlMessage:
+        datum = self.codec.decode(data, record)
+        return ControlMessage(ControlAction(datum["action"]), datum["payload"], datum["issued_at"])
+
+
+class DeadLetterCodec:
+    """``DeadLetter`` <-> bytes."""
+
+    def __init__(self, registry: SchemaRegistry | None = None) -> None:
+        self.codec = AvroCodec(registry or default_registry(), DEAD_LETTER_SCHEMA)
+
+    def encode(self, letter: DeadLetter) -> bytes:
+        return self.codec.encode(
+            {
+                "reason": letter.reason,
+                "message": letter.message,
+                "topic": letter.topic,
+                "partition": letter.partition,
+                "offset": letter.offset,
+                "key": letter.key,
+                "value": letter.value,
+                "timestamp": letter.timestamp,
+            }
+        )
+
+    def decode(self, data: bytes, record: RawRecord | None = None) -> DeadLetter:
+        d = self.codec.decode(data, record)
+        return DeadLetter(
+            d["reason"],
+            d["message"],
+            d["topic"],
+            d["partition"],
+            d["offset"],
+            d["key"],
+            d["value"],
+            d["timestamp"],
+        )

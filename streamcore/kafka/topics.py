@@ -1,0 +1,66 @@
+"""Creating the application's topics, idempotently.
+
+Roles and their names come from ``TopicSettings``. Every role gets the configured
+partition count except ``control``, which has one partition so all workers see control
+actions in the order they were sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from streamcore.errors import StreamcoreError
+from streamcore.settings import TopicSettings
+
+TOPIC_ROLES = ("input", "control", "dead_letter", "snapshots", "snapshot_tasks")
+SINGLE_PARTITION_ROLES = frozenset({"control"})
+
+
+@dataclass
+class TopicReport:
+    """What ``ensure_topics`` did: names created now and names that already existed."""
+
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+
+
+def planned_topics(topics: TopicSettings, app_name: str) -> dict[str, NewTopic]:
+    """Topic name -> spec for every role of ``app_name``."""
+    return {
+        topics.name(role, app_name): NewTopic(
+            topics.name(role, app_name),
+            num_partitions=1 if role in SINGLE_PARTITION_ROLES else topics.partitions,
+            replication_factor=topics.replication_factor,
+        )
+        for role in TOPIC_ROLES
+    }
+
+
+def ensure_topics(
+    admin: AdminClient, topics: TopicSettings, app_name: str, timeout: float = 30.0
+) -> TopicReport:
+    """Create the missing topics; existing ones are left as they are (not resized)."""
+    planned = planned_topics(topics, app_name)
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    report = TopicReport(existing=sorted(name for name in planned if name in existing))
+    missing = [spec for name, spec in planned.items() if name not in existing]
+    if not missing:
+        return report
+    futures = admin.create_topics(missing, operation_timeout=timeout, request_timeout=timeout)
+    for name, future in futures.items():
+        try:
+            future.result()
+            report.created.append(name)
+        except KafkaException as exc:
+            error = exc.args[0]
+            if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                report.existing.append(name)  # created concurrently by someone else
+            else:
+                raise StreamcoreError(f"can't create topic {name}: {error}") from exc
+    report.created.sort()
+    report.existing.sort()
+    return report

@@ -1,0 +1,59 @@
+"""The records that flow through streamcore: ``DataPoint``, ``DataPointTask`` and ``Link``.
+
+Plain slotted dataclasses, not pydantic models: a worker builds and checks hundreds of
+thousands of them a second, and validation against the entity model is compiled once per
+attribute (``ModelSpec.validate_task``) rather than re-derived per object. Field names
+follow DP³ so ported modules read them unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The value of a ``link<etype>`` or ``link<etype,data>`` attribute (``data`` None if none)."""
+
+    eid: Any
+    data: Any = None
+
+
+@dataclass(slots=True)
+class DataPoint:
+    """One value of one attribute of one entity, valid from ``t1`` to ``t2``.
+
+    Plain attributes have no times and no confidence; observations and timeseries have
+    ``t1`` (``t2`` defaults to ``t1``); observations have a confidence ``c`` (default 1.0).
+    """
+
+    etype: str | None
+    eid: Any
+    attr: str
+    v: Any = None
+    t1: datetime | None = None
+    t2: datetime | None = None
+    c: float | None = None
+    src: str | None = None
+
+
+@dataclass(slots=True)
+class DataPointTask:
+    """Everything one message says about one entity: data-points, TTL tokens, or deletion.
+
+    The unit of ordering: all tasks of an entity go to one partition (key ``routing_key``),
+    so one worker sees them in order.
+    """
+
+    etype: str
+    eid: Any
+    data_points: list[DataPoint] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    ttl_tokens: dict[str, datetime] | None = None
+    delete: bool = False
+
+    def routing_key(self) -> str:
+        """``"<etype>:<eid>"``; stable once the eid is normalized by validation."""
+        return f"{self.etype}:{self.eid}"

@@ -1,0 +1,85 @@
+"""Parsers for the scalar values DP³ data-points carry: times, durations, MAC addresses.
+
+They accept the loose forms users send (ISO strings, epoch numbers, "30m") and return one
+canonical Python value, so equal inputs compare equal after validation and encode the same.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Epoch numbers above this are milliseconds (same cut-off as pydantic, which DP³ relies on).
+_MS_THRESHOLD = 2e10
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAC = re.compile(r"^[0-9a-fA-F]{2}([:-]?)(?:[0-9a-fA-F]{2}\1){4}[0-9a-fA-F]{2}$")
+
+
+def parse_time(value: Any) -> datetime:
+    """A timezone-aware UTC datetime from a datetime, ISO-8601 string or epoch number.
+
+    Naive datetimes and strings without an offset are taken as UTC (as DP³ does).
+    Raises ``ValueError`` naming the accepted forms.
+    """
+    if type(value) is datetime:
+        tz = value.tzinfo
+        if tz is UTC:
+            return value
+        return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
+    if isinstance(value, str):
+        try:
+            return parse_time(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if abs(value) > _MS_THRESHOLD else value
+        try:
+            return EPOCH + timedelta(seconds=seconds)
+        except OverflowError:
+            pass
+    elif isinstance(value, datetime):
+        return parse_time(datetime.fromtimestamp(value.timestamp(), UTC))
+    raise ValueError("expected a time (ISO-8601 string, datetime or epoch seconds/milliseconds)")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """A ``timedelta`` from DP³'s ``<int><s|m|h|d>`` form, a number of seconds or a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return timedelta(seconds=int(match.group(1)) * _DURATION_UNITS[match.group(2)])
+    raise ValueError(f"expected a duration like 30s, 10m, 12h or 7d, got {value!r}")
+
+
+class MACAddress:
+    """A MAC address; compares and hashes by its six bytes, prints as ``aa:bb:cc:dd:ee:ff``."""
+
+    __slots__ = ("packed",)
+
+    def __init__(self, mac: str | bytes | MACAddress) -> None:
+        if isinstance(mac, MACAddress):
+            self.packed: bytes = mac.packed
+        elif isinstance(mac, bytes) and len(mac) == 6:
+            self.packed = mac
+        elif isinstance(mac, str) and _MAC.match(mac):
+            self.packed = bytes.fromhex(mac.replace(":", "").replace("-", ""))
+        else:
+            raise ValueError(f"{mac!r} is not a MAC address")
+
+    def __str__(self) -> str:
+        return ":".join(f"{b:02x}" for b in self.packed)
+
+    def __repr__(self) -> str:
+        return f"MACAddress('{self}')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MACAddress) and other.packed == self.packed
+
+    def __hash__(self) -> int:
+        return hash(self.packed)
