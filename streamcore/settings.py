@@ -90,6 +90,18 @@ class MetricsSettings(BaseModel):
     port: int = Field(default=9100, ge=0, le=65535)
 
 
+class WorkerSettings(BaseModel):
+    """How an ingestion worker batches and caches."""
+
+    batch_size: int = Field(default=2000, ge=1, description="Records per batch at most.")
+    cache_entities: int = Field(
+        default=100_000, ge=0, description="Entity records kept between batches (0: none)."
+    )
+    consumer_group: str | None = Field(
+        default=None, description="Consumer group; defaults to <app_name>.ingest."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a streamcore process needs to reach its servers."""
 
@@ -101,3 +113,4 @@ class Settings(BaseSettings):
     cassandra: CassandraSettings = Field(default_factory=CassandraSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)

@@ -1,0 +1,121 @@
+"""The input side of a worker: batches of records from a consumer group.
+
+Cooperative-sticky assignment (a rebalance moves only the partitions that must move) and
+``read_committed`` (aborted derived tasks are never seen). Offsets are never committed
+here: the worker hands them to its transaction once state is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+log = logging.getLogger(__name__)
+
+Partition = tuple[str, int]
+
+
+@dataclass(slots=True)
+class InputRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
+class BatchConsumer:
+    def __init__(
+        self,
+        client_config: dict[str, Any],
+        group_id: str,
+        topics: Sequence[str],
+        *,
+        on_assign: Callable[[list[Partition]], None] | None = None,
+        on_revoke: Callable[[list[Partition]], None] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self._on_assign = on_assign
+        self._on_revoke = on_revoke
+        self.assignment: set[Partition] = set()
+        self.rebalances = 0
+        self._consumer = Consumer(
+            {
+                **client_config,
+                "group.id": group_id,
+                "partition.assignment.strategy": "cooperative-sticky",
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "isolation.level": "read_committed",
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": 100,
+                **(options or {}),
+            }
+        )
+        self._consumer.subscribe(
+            list(topics), on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked
+        )
+
+    def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        added = [(p.topic, p.partition) for p in partitions]
+        self.assignment.update(added)
+        self.rebalances += 1
+        log.info("assigned %s", added)
+        if self._on_assign is not None:
+            self._on_assign(added)
+
+    def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        removed = [(p.topic, p.partition) for p in partitions]
+        self.assignment.difference_update(removed)
+        self.rebalances += 1
+        log.info("revoked %s", removed)
+        if self._on_revoke is not None:
+            self._on_revoke(removed)
+
+    def poll_batch(self, max_records: int, timeout: float) -> list[InputRecord]:
+        """Up to ``max_records`` records; broker errors are logged, not returned."""
+        records = []
+        for message in self._consumer.consume(num_messages=max_records, timeout=timeout):
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    log.warning("consumer error: %s", error)
+                continue
+            records.append(_record(message))
+        return records
+
+    def rewind(self, offsets: dict[Partition, int]) -> None:
+        """Go back to ``offsets`` so a failed batch is read again."""
+        for (topic, partition), offset in offsets.items():
+            if (topic, partition) in self.assignment:
+                self._consumer.seek(TopicPartition(topic, partition, offset))
+
+    def group_metadata(self) -> Any:
+        return self._consumer.consumer_group_metadata()
+
+    def committed(self, partitions: list[Partition], timeout: float = 10.0) -> dict[Partition, int]:
+        found = self._consumer.committed(
+            [TopicPartition(t, p) for t, p in partitions], timeout=timeout
+        )
+        return {(tp.topic, tp.partition): tp.offset for tp in found}
+
+    def close(self) -> None:
+        """Leave the group now, so the partitions move without a session timeout."""
+        self._consumer.close()
+
+
+def _record(message: Message) -> InputRecord:
+    _, timestamp = message.timestamp()
+    return InputRecord(
+        topic=message.topic() or "",
+        partition=message.partition() or 0,
+        offset=message.offset() or 0,
+        key=message.key(),
+        value=message.value(),
+        timestamp_ms=timestamp,
+    )

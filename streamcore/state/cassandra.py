@@ -1,0 +1,197 @@
+"""Entity state in Cassandra: load whole records, write back what changed.
+
+Writes of one entity go in one unlogged single-partition batch (atomic and isolated for
+that partition in Cassandra), all entities of a worker batch in parallel; ``write``
+returns only when every batch is acknowledged, which is what "durable" means for the
+commit order in the worker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cassandra import ConsistencyLevel
+from cassandra.cluster import ResponseFuture, Session
+from cassandra.query import BatchStatement, BatchType, PreparedStatement
+
+from streamcore.errors import StateError
+from streamcore.model.modelspec import ModelSpec
+from streamcore.state.encoding import eid_text
+from streamcore.state.merge import row_expiry
+from streamcore.state.record import EntityRecord, Row
+from streamcore.state.schema import index_bucket, keyspace_ddl, table_ddl
+from streamcore.state.values import StoredValues
+
+EntityKey = tuple[str, str]
+
+
+def create_schema(session: Session, keyspace: str, replication_factor: int = 1) -> None:
+    """Idempotent: keyspace and tables are created only when missing."""
+    session.execute(keyspace_ddl(keyspace, replication_factor), timeout=60)
+    for ddl in table_ddl(keyspace):
+        session.execute(ddl, timeout=60)
+
+
+class CassandraStore:
+    def __init__(
+        self,
+        session: Session,
+        keyspace: str,
+        model: ModelSpec,
+        consistency: int = ConsistencyLevel.LOCAL_QUORUM,
+    ) -> None:
+        self._session = session
+        self._model = model
+        self._values = StoredValues(model)
+        self._consistency = consistency
+        ks = keyspace
+        self._select = self._prepare(
+            f"SELECT attr, key, v, t1, t2, c, src, created, created_by, ttl_tokens "
+            f"FROM {ks}.entity_state WHERE etype = ? AND eid = ?"
+        )
+        self._upsert = self._prepare(
+            f"INSERT INTO {ks}.entity_state (etype, eid, attr, key, v, t1, t2, c, src) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
+        )
+        self._delete_row = self._prepare(
+            f"DELETE FROM {ks}.entity_state WHERE etype = ? AND eid = ? AND attr = ? AND key = ?"
+        )
+        self._meta = self._prepare(
+            f"UPDATE {ks}.entity_state SET created = ?, created_by = ?, ttl_tokens = ? "
+            "WHERE etype = ? AND eid = ?"
+        )
+        self._index = self._prepare(
+            f"INSERT INTO {ks}.entity_index (etype, bucket, eid, created) VALUES (?, ?, ?, ?)"
+        )
+        self._drop_entity = self._prepare(
+            f"DELETE FROM {ks}.entity_state WHERE etype = ? AND eid = ?"
+        )
+        self._drop_index = self._prepare(
+            f"DELETE FROM {ks}.entity_index WHERE etype = ? AND bucket = ? AND eid = ?"
+        )
+
+    def _prepare(self, cql: str) -> PreparedStatement:
+        statement = self._session.prepare(cql)
+        statement.consistency_level = self._consistency
+        return statement
+
+    # Reading ---------------------------------------------------------------------------
+
+    def load(self, keys: Sequence[tuple[str, Any]]) -> list[EntityRecord]:
+        """The records of ``keys`` (etype, canonical eid), read in parallel."""
+        texts = [eid_text(eid) for _, eid in keys]
+        futures = [
+            self._session.execute_async(self._select, (etype, text))
+            for (etype, _), text in zip(keys, texts, strict=True)
+        ]
+        records = []
+        for (etype, eid), text, future in zip(keys, texts, futures, strict=True):
+            try:
+                rows = _all_rows(future)
+            except Exception as exc:
+                raise StateError(f"reading {etype} {text} failed: {exc}") from exc
+            records.append(self._record(etype, eid, text, rows))
+        return records
+
+    def _record(self, etype: str, eid: Any, text: str, rows: Iterable[Any]) -> EntityRecord:
+        record = EntityRecord(etype, eid, text)
+        for row in rows:
+            if not record.exists:
+                record.exists = row.created is not None
+                record.created = _aware(row.created)
+                record.created_by = row.created_by
+                record.ttl_tokens = {k: _utc(v) for k, v in (row.ttl_tokens or {}).items()}
+            if row.attr is None or not self._values.knows(etype, row.attr):
+                continue  # a static-only row, or an attribute the model no longer has
+            record.attrs.setdefault(row.attr, {})[row.key] = Row(
+                self._values.read(etype, row.attr, row.v),
+                row.v,
+                t1=_aware(row.t1),
+                t2=_aware(row.t2),
+                c=row.c,
+                src=row.src,
+            )
+        return record
+
+    # Writing ---------------------------------------------------------------------------
+
+    def write(self, records: Iterable[EntityRecord], now: datetime | None = None) -> int:
+        """Persist every change of ``records``; returns the number of statements written."""
+        now = now or datetime.now(UTC)
+        futures: list[tuple[EntityRecord, ResponseFuture]] = []
+        statements = 0
+        for record in records:
+            batch = self._batch(record, now)
+            if batch is None:
+                continue
+            statements += len(batch)
+            futures.append((record, self._session.execute_async(batch)))
+        for record, future in futures:
+            try:
+                future.result()
+            except Exception as exc:
+                raise StateError(f"writing {record.etype} {record.eid_key} failed: {exc}") from exc
+            record.mark_clean()
+        return statements
+
+    def _batch(self, record: EntityRecord, now: datetime) -> BatchStatement | None:
+        if not (record.dirty_rows or record.dirty_meta or record.deleted):
+            return None
+        etype, eid = record.etype, record.eid_key
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
+        if record.deleted:
+            batch.add(self._drop_entity, (etype, eid))
+            batch.add(self._drop_index, (etype, index_bucket(eid), eid))
+            if not record.exists:
+                return batch
+            # Deleted and re-created in one batch: the re-creation must win, so it is
+            # written in a later batch with a later timestamp.
+            self._session.execute(batch)
+            batch = BatchStatement(
+                batch_type=BatchType.UNLOGGED, consistency_level=self._consistency
+            )
+        if record.dirty_meta:
+            batch.add(
+                self._meta, (record.created, record.created_by, record.ttl_tokens, etype, eid)
+            )
+            batch.add(self._index, (etype, index_bucket(eid), eid, record.created))
+        attrs = self._model.entity_attributes[etype]
+        for attr, key in record.dirty_rows:
+            row = record.attrs.get(attr, {}).get(key)
+            if row is None:
+                batch.add(self._delete_row, (etype, eid, attr, key))
+                continue
+            ttl = _ttl_seconds(row_expiry(attrs.get(attr), row), now)
+            if ttl is not None and ttl <= 0:
+                continue  # already past its max_age: never stored
+            batch.add(
+                self._upsert,
+                (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0),
+            )
+        return batch if len(batch) else None
+
+
+def _all_rows(future: ResponseFuture) -> list[Any]:
+    result = future.result()
+    rows = list(result.current_rows)
+    while result.has_more_pages:
+        result.fetch_next_page()
+        rows.extend(result.current_rows)
+    return rows
+
+
+def _ttl_seconds(expires: datetime | None, now: datetime) -> int | None:
+    if expires is None:
+        return None
+    return math.ceil((expires - now).total_seconds())
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

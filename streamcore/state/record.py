@@ -1,0 +1,74 @@
+"""An entity's master record in memory: what the worker reads, changes and writes back.
+
+Rows mirror the Cassandra layout (``state/schema.py``): one row per plain value, per
+observation interval and per timeseries chunk, each addressed by ``(attr, key)``. The
+record remembers which rows changed, so a batch writes only those, once, at its end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+PLAIN_KEY = b""
+
+
+@dataclass(slots=True)
+class Row:
+    """One stored value. ``value`` is canonical (parsed by the model); ``v_json`` caches its
+    stored form so comparisons and writes don't re-serialize."""
+
+    value: Any
+    v_json: str
+    t1: datetime | None = None
+    t2: datetime | None = None
+    c: float | None = None
+    src: str | None = None
+
+
+@dataclass(slots=True)
+class EntityRecord:
+    etype: str
+    eid: Any
+    eid_key: str
+    exists: bool = False
+    created: datetime | None = None
+    created_by: str | None = None
+    ttl_tokens: dict[str, datetime] = field(default_factory=dict)
+    attrs: dict[str, dict[bytes, Row]] = field(default_factory=dict)
+    dirty_rows: set[tuple[str, bytes]] = field(default_factory=set)
+    dirty_meta: bool = False
+    deleted: bool = False
+
+    def rows(self, attr: str) -> dict[bytes, Row]:
+        return self.attrs.setdefault(attr, {})
+
+    def put(self, attr: str, key: bytes, row: Row) -> None:
+        self.rows(attr)[key] = row
+        self.dirty_rows.add((attr, key))
+
+    def remove(self, attr: str, key: bytes) -> None:
+        if self.attrs.get(attr, {}).pop(key, None) is not None:
+            self.dirty_rows.add((attr, key))
+
+    def plain(self, attr: str) -> Any:
+        """The current value of a plain attribute, or None."""
+        row = self.attrs.get(attr, {}).get(PLAIN_KEY)
+        return row.value if row is not None else None
+
+    def clear(self) -> None:
+        """Forget everything (entity deleted); the store drops the partition."""
+        self.attrs.clear()
+        self.ttl_tokens.clear()
+        self.dirty_rows.clear()
+        self.exists = False
+        self.created = None
+        self.created_by = None
+        self.deleted = True
+        self.dirty_meta = False
+
+    def mark_clean(self) -> None:
+        self.dirty_rows.clear()
+        self.dirty_meta = False
+        self.deleted = False

@@ -1,0 +1,62 @@
+"""The Cassandra tables, designed for the worker's access pattern.
+
+``entity_state``: one partition per entity (``(etype, eid)``), so loading a whole master
+record is one partition read. Rows are clustered by attribute and a content-derived key
+(see ``merge.py``); entity metadata (creation, TTL tokens) lives in static columns.
+Observation and timeseries rows carry a Cassandra TTL when their attribute has ``max_age``,
+so history retention costs no sweep.
+
+``entity_index``: every entity of a type, spread over ``INDEX_BUCKETS`` partitions, for
+whole-type scans (snapshots, periodic updaters) without a full-table scan.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+INDEX_BUCKETS = 64
+
+TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.entity_state (
+        etype text,
+        eid text,
+        attr text,
+        key blob,
+        v text,
+        t1 timestamp,
+        t2 timestamp,
+        c double,
+        src text,
+        created timestamp STATIC,
+        created_by text STATIC,
+        ttl_tokens map<text, timestamp> STATIC,
+        PRIMARY KEY ((etype, eid), attr, key)
+    ) WITH gc_grace_seconds = 86400
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.entity_index (
+        etype text,
+        bucket int,
+        eid text,
+        created timestamp,
+        PRIMARY KEY ((etype, bucket), eid)
+    )
+    """,
+)
+
+
+def keyspace_ddl(keyspace: str, replication_factor: int) -> str:
+    return (
+        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
+        f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
+    )
+
+
+def table_ddl(keyspace: str) -> list[str]:
+    return [" ".join(table.split()).format(ks=keyspace) for table in TABLES]
+
+
+def index_bucket(eid_key: str) -> int:
+    """Stable across processes (not Python's salted ``hash``)."""
+    return zlib.crc32(eid_key.encode()) % INDEX_BUCKETS
