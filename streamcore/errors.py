@@ -8,6 +8,12 @@
     │   ├── DecodeError         the bytes are not a task we can read
     │   └── InvalidDataPointError  decoded, but breaks the entity model
     ├── ModuleError             a module failed to load or registered hooks wrongly (start-up)
+    │   ├── ModuleLoadError     import, discovery, configuration or construction failed
+    │   └── HookRegistrationError  a registrar call was refused (also a ValueError, as in DP³)
+    │       ├── UnknownHookTargetError  unknown hook kind, entity type or attribute
+    │       ├── HookTargetKindError     the attribute's kind does not fit the hook
+    │       ├── DuplicateHookError      the same callback twice in the same context
+    │       └── HookCycleError          correlation hooks that depend on each other
     ├── StateError              Cassandra rejected or failed a read/write
     └── DevServerError          the local development servers could not be set up or run
 
@@ -82,6 +88,30 @@ class InvalidDataPointError(DataPointError):
 
 class ModuleError(StreamcoreError):
     """A module could not be loaded or registered its hooks wrongly."""
+
+
+class ModuleLoadError(ModuleError):
+    """A module could not be imported, found, configured or constructed; names module and cause."""
+
+
+class HookRegistrationError(ModuleError, ValueError):
+    """A registrar call was refused. A ``ValueError`` too, as DP³ modules expect."""
+
+
+class UnknownHookTargetError(HookRegistrationError):
+    """The hook kind, entity type or attribute does not exist."""
+
+
+class HookTargetKindError(HookRegistrationError):
+    """The attribute exists but its kind does not fit the hook (e.g. timeseries hooks)."""
+
+
+class DuplicateHookError(HookRegistrationError):
+    """The same callback was registered twice for the same hook kind and target."""
+
+
+class HookCycleError(HookRegistrationError):
+    """Correlation hooks whose ``depends_on``/``may_change`` form a cycle."""
 
 
 class StateError(StreamcoreError):

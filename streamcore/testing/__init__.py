@@ -1,0 +1,1 @@
+"""Test helpers for module authors (filled in below)."""
