@@ -92,7 +92,11 @@ def build_ingest_worker(
         dead_letters=DeadLetterCodec(),
         store=runtime.store(),
         consumer_factory=consumer,
-        output=TransactionalOutput(client, f"{runtime.app_name}.ingest.{instance}"),
+        output=TransactionalOutput(
+            client,
+            f"{runtime.app_name}.ingest.{instance}",
+            settings.worker.transaction_timeout_ms,
+        ),
         topics=WorkerTopics(input=input_topic, dead_letter=runtime.topic("dead_letter")),
         batch_size=settings.worker.batch_size,
         cache_entities=settings.worker.cache_entities,

@@ -100,6 +100,11 @@ class WorkerSettings(BaseModel):
     consumer_group: str | None = Field(
         default=None, description="Consumer group; defaults to <app_name>.ingest."
     )
+    transaction_timeout_ms: int = Field(
+        default=15_000,
+        ge=1000,
+        description="A dead worker's open transaction blocks its partitions this long at most.",
+    )
 
 
 class Settings(BaseSettings):

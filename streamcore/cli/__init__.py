@@ -8,6 +8,7 @@ import click
 
 from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
+from streamcore.cli.run import worker
 
 
 @click.group()
@@ -24,3 +25,4 @@ main.add_command(dev)
 main.add_command(check_config)
 main.add_command(setup)
 main.add_command(produce)
+main.add_command(worker)

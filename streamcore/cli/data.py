@@ -34,11 +34,17 @@ def _topics_step(settings: Settings, app_name: str, config: AppConfig) -> list[s
     ]
 
 
-SETUP_STEPS: list[SetupStep] = [_topics_step]
-"""Run in order by ``setup``; the Cassandra schema step is appended here by the state package."""
+def _cassandra_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
+    from streamcore.state.setup import cassandra_setup_step
+
+    return cassandra_setup_step(settings, app_name, config)
 
 
-def _load(config_dir: str) -> AppConfig:
+SETUP_STEPS: list[SetupStep] = [_topics_step, _cassandra_step]
+"""Run in order by ``setup``: Kafka topics, then the Cassandra keyspace and tables."""
+
+
+def load_config_or_exit(config_dir: str) -> AppConfig:
     try:
         return load_config(config_dir)
     except ConfigError as exc:
@@ -52,7 +58,7 @@ def _load(config_dir: str) -> AppConfig:
 @click.argument("config_dir", type=click.Path(file_okay=False))
 def check_config(config_dir: str) -> None:
     """Check a DP³ configuration directory; list every problem (file: key path: message)."""
-    config = _load(config_dir)
+    config = load_config_or_exit(config_dir)
     model = config.model_spec
     click.echo(
         f"OK: {len(model.entities)} entity types, {len(model.attributes)} attributes, "
@@ -66,7 +72,7 @@ def check_config(config_dir: str) -> None:
 @app_name_option
 def setup(config_dir: str, app_name: str) -> None:
     """Create the application's topics (and storage), leaving what already exists."""
-    config = _load(config_dir)
+    config = load_config_or_exit(config_dir)
     settings = Settings()
     for step in SETUP_STEPS:
         for line in step(settings, app_name, config):
@@ -88,7 +94,7 @@ def produce(config_dir: str, source: TextIO, app_name: str, batch: int) -> None:
     from streamcore.model.datapoint import DataPoint, DataPointTask
     from streamcore.producer import DataPointProducer
 
-    config = _load(config_dir)
+    config = load_config_or_exit(config_dir)
     model = config.model_spec
     rejected = sent = 0
     pending: list[DataPoint] = []

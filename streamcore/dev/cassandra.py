@@ -113,6 +113,9 @@ class CassandraServerFiles:
             "concurrent_reads": 8,
             "concurrent_writes": 16,
             "concurrent_compactors": 1,
+            # A busy entity's batch (one partition) may be large; that is fine here.
+            "batch_size_warn_threshold": "64KiB",
+            "batch_size_fail_threshold": "1MiB",
         }
         self.yaml.write_text(yaml.safe_dump(config, sort_keys=False))
         (self.conf_dir / "logback.xml").write_text(_LOGBACK)

@@ -37,7 +37,9 @@ class TransactionFailed(Exception):
 
 
 class TransactionalOutput:
-    def __init__(self, client_config: dict[str, Any], transactional_id: str) -> None:
+    def __init__(
+        self, client_config: dict[str, Any], transactional_id: str, timeout_ms: int = 15_000
+    ) -> None:
         self._producer = Producer(
             {
                 **client_config,
@@ -47,7 +49,7 @@ class TransactionalOutput:
                 "enable.idempotence": True,
                 "linger.ms": 5,
                 "compression.type": "lz4",
-                "transaction.timeout.ms": 60000,
+                "transaction.timeout.ms": timeout_ms,
             }
         )
         self._producer.init_transactions(30)

@@ -22,7 +22,7 @@ from streamcore.model.modelspec import ModelSpec
 from streamcore.state.encoding import eid_text
 from streamcore.state.merge import row_expiry
 from streamcore.state.record import EntityRecord, Row
-from streamcore.state.schema import index_bucket, keyspace_ddl, table_ddl
+from streamcore.state.schema import INDEX_BUCKETS, index_bucket, keyspace_ddl, table_ddl
 from streamcore.state.values import StoredValues
 
 EntityKey = tuple[str, str]
@@ -68,6 +68,9 @@ class CassandraStore:
         )
         self._drop_entity = self._prepare(
             f"DELETE FROM {ks}.entity_state WHERE etype = ? AND eid = ?"
+        )
+        self._list_index = self._prepare(
+            f"SELECT eid FROM {ks}.entity_index WHERE etype = ? AND bucket = ?"
         )
         self._drop_index = self._prepare(
             f"DELETE FROM {ks}.entity_index WHERE etype = ? AND bucket = ? AND eid = ?"
@@ -116,6 +119,14 @@ class CassandraStore:
             )
         return record
 
+    def eids(self, etype: str) -> list[Any]:
+        """Every stored entity id of ``etype`` (canonical), bucket by bucket."""
+        futures = [
+            self._session.execute_async(self._list_index, (etype, bucket))
+            for bucket in range(INDEX_BUCKETS)
+        ]
+        return [self._values.eid(etype, row.eid) for future in futures for row in _all_rows(future)]
+
     # Writing ---------------------------------------------------------------------------
 
     def write(self, records: Iterable[EntityRecord], now: datetime | None = None) -> int:
@@ -124,40 +135,41 @@ class CassandraStore:
         futures: list[tuple[EntityRecord, ResponseFuture]] = []
         statements = 0
         for record in records:
-            batch = self._batch(record, now)
-            if batch is None:
-                continue
-            statements += len(batch)
-            futures.append((record, self._session.execute_async(batch)))
+            for statement in self._statements(record, now):
+                statements += len(statement) if isinstance(statement, BatchStatement) else 1
+                futures.append((record, self._session.execute_async(statement)))
         for record, future in futures:
             try:
                 future.result()
             except Exception as exc:
                 raise StateError(f"writing {record.etype} {record.eid_key} failed: {exc}") from exc
+        for record in records:
             record.mark_clean()
+        return statements
+
+    def _statements(self, record: EntityRecord, now: datetime) -> list[Any]:
+        """The entity's own partition in one batch; its index row (another partition) apart."""
+        batch = self._batch(record, now)
+        statements: list[Any] = [batch] if batch is not None else []
+        if record.dirty_meta and record.exists:
+            eid = record.eid_key
+            statements.append(
+                self._index.bind((record.etype, index_bucket(eid), eid, record.created))
+            )
         return statements
 
     def _batch(self, record: EntityRecord, now: datetime) -> BatchStatement | None:
         if not (record.dirty_rows or record.dirty_meta or record.deleted):
             return None
         etype, eid = record.etype, record.eid_key
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
         if record.deleted:
-            batch.add(self._drop_entity, (etype, eid))
-            batch.add(self._drop_index, (etype, index_bucket(eid), eid))
-            if not record.exists:
-                return batch
-            # Deleted and re-created in one batch: the re-creation must win, so it is
-            # written in a later batch with a later timestamp.
-            self._session.execute(batch)
-            batch = BatchStatement(
-                batch_type=BatchType.UNLOGGED, consistency_level=self._consistency
-            )
+            # Synchronously, so a re-creation in the same batch gets a later timestamp.
+            self._session.execute(self._drop_entity, (etype, eid))
+            self._session.execute(self._drop_index, (etype, index_bucket(eid), eid))
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
         if record.dirty_meta:
-            batch.add(
-                self._meta, (record.created, record.created_by, record.ttl_tokens, etype, eid)
-            )
-            batch.add(self._index, (etype, index_bucket(eid), eid, record.created))
+            meta = (record.created, record.created_by, record.ttl_tokens, etype, eid)
+            batch.add(self._meta, meta)
         attrs = self._model.entity_attributes[etype]
         for attr, key in record.dirty_rows:
             row = record.attrs.get(attr, {}).get(key)
