@@ -90,6 +90,8 @@ class IngestWorker:
         self.observer = observer
         self.consumer = consumer_factory(self.cache.drop_partitions)
         self.stopping = threading.Event()
+        self.between_batches: list[Callable[[], None]] = []
+        """Run on the worker's thread between batches (control actions, housekeeping)."""
 
     def run(self) -> None:
         """Poll and process until ``stop()``; then leave the group cleanly."""
@@ -98,6 +100,8 @@ class IngestWorker:
                 records = self.consumer.poll_batch(self.batch_size, timeout=0.5)
                 if records:
                     self.process_with_retry(records)
+                for task in self.between_batches:
+                    task()
         finally:
             self.consumer.close()
             self.output.close()
