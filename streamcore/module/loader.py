@@ -30,6 +30,7 @@ from streamcore.config.platform import PlatformConfig
 from streamcore.config.sections import ProcessingCoreConfig, UpdaterConfig
 from streamcore.errors import ModuleLoadError
 from streamcore.module.base import BaseModule
+from streamcore.module.compat import install_dp3_compat
 from streamcore.module.registrar import CallbackRegistrar
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,14 @@ class LoadedModules(NamedTuple):
     modules: dict[str, BaseModule]
 
 
-def load_modules(platform_config: PlatformConfig) -> LoadedModules:
-    """Import and construct the enabled modules; ``ModuleLoadError`` on the first failure."""
+def load_modules(platform_config: PlatformConfig, *, dp3_compat: bool = False) -> LoadedModules:
+    """Import and construct the enabled modules; ``ModuleLoadError`` on the first failure.
+
+    ``dp3_compat`` first installs the DP³ import compatibility (``compat``), so unchanged
+    DP³ modules importing ``dp3.common.*`` load too.
+    """
+    if dp3_compat:
+        install_dp3_compat()
     raw = platform_config.config
     core = ProcessingCoreConfig.model_validate(raw.get("processing_core") or {})
     updater = UpdaterConfig.model_validate(raw.get("updater") or {})

@@ -1,0 +1,5 @@
+"""``dp3.common.base_module``."""
+
+from streamcore.module.base import BaseModule
+
+__all__ = ["BaseModule"]

@@ -1,0 +1,5 @@
+"""``dp3.common.entityspec``."""
+
+from streamcore.model.spec import EntitySpec
+
+__all__ = ["EntitySpec"]
