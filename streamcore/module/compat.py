@@ -75,7 +75,9 @@ def install_dp3_compat() -> bool:
     if isinstance(sys.modules.get(_ALIAS), types.ModuleType) and not _is_alias(_ALIAS):
         log.warning("'dp3' is already imported; DP³ compatibility stays off")
         return False
-    sys.meta_path.append(Dp3CompatFinder())
+    # First in line: ``dp3.common``'s __path__ is streamcore.common's, so the path finder
+    # would otherwise load ``dp3.common.X`` a second time as a separate module.
+    sys.meta_path.insert(0, Dp3CompatFinder())
     log.info("DP³ compatibility on: dp3.common.* resolves to streamcore.common.*")
     return True
 
