@@ -31,6 +31,8 @@ RUN mkdir streamcore && touch streamcore/__init__.py \
  && pip install . \
  && pip uninstall -y streamcore
 COPY streamcore/ streamcore/
+# streamcore/schemas links to the top-level schemas/, which the wheel carries.
+COPY schemas/ schemas/
 RUN pip install --no-deps . \
  && streamcore --help >/dev/null
 
