@@ -119,3 +119,7 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    dp3_compat: bool = Field(
+        default=False,
+        description="Let unchanged DP³ modules (importing dp3.common.*) load and run.",
+    )

@@ -28,7 +28,9 @@ def worker(config_dir: str, app_name: str, process_index: int) -> None:
 
     config = load_config_or_exit(config_dir)
     settings = Settings()
-    loaded = load_modules(config.platform_config(app_name, process_index))
+    loaded = load_modules(
+        config.platform_config(app_name, process_index), dp3_compat=settings.dp3_compat
+    )
     runtime = open_runtime(settings, config, app_name)
     ingest = build_ingest_worker(runtime, hooks=loaded.registrar.ingestion_hooks())
 
