@@ -1,0 +1,1 @@
+"""Snapshots: current values, linked entities, correlation hooks, runs, storage."""
