@@ -100,9 +100,15 @@ class CallbackRegistrar:
         second: int | str | None = None,
         timezone: str = "UTC",
         misfire_grace_time: int = 1,
+        per_replica: bool = False,
     ) -> int:
         """Run ``func(*func_args, **func_kwargs)`` at times given as CRON fields (APScheduler's
-        ``CronTrigger`` syntax, as in DP³). Returns the job id."""
+        ``CronTrigger`` syntax, as in DP³). Returns the job id.
+
+        Each fire time runs once in the whole cluster, however many ``streamcore scheduler``
+        replicas run; ``per_replica=True`` (a streamcore addition) runs it in every replica,
+        e.g. to refresh something each process keeps in memory.
+        """
         fields = check_cron_fields(
             {
                 "year": year,
@@ -123,6 +129,7 @@ class CallbackRegistrar:
             fields=fields,
             timezone=timezone,
             misfire_grace_time=misfire_grace_time,
+            per_replica=per_replica,
         )
 
     def scheduler_register_once(

@@ -40,6 +40,7 @@ class ScheduledJob:
 
     ``fields`` holds the CRON fields given (``None`` ones left out); ``once`` jobs
     (``scheduler_register_once``) run once when the scheduler starts and have no fields.
+    ``per_replica`` jobs run in every scheduler replica; the others once per cluster.
     """
 
     job_id: int
@@ -51,6 +52,7 @@ class ScheduledJob:
     timezone: str = "UTC"
     misfire_grace_time: int = 1
     once: bool = False
+    per_replica: bool = False
 
     def run(self) -> Any:
         """Call the job's function as the scheduler will."""

@@ -127,6 +127,18 @@ class CassandraStore:
         ]
         return [self._values.eid(etype, row.eid) for future in futures for row in _all_rows(future)]
 
+    def bucket_eids(self, etype: str, buckets: Iterable[int]) -> list[tuple[str, Any]]:
+        """(stored id text, canonical eid) of the ``etype`` entities in index ``buckets``;
+        a slice of a whole-type scan (periodic updater, garbage collector)."""
+        futures = [
+            self._session.execute_async(self._list_index, (etype, bucket)) for bucket in buckets
+        ]
+        return [
+            (row.eid, self._values.eid(etype, row.eid))
+            for future in futures
+            for row in _all_rows(future)
+        ]
+
     # Writing ---------------------------------------------------------------------------
 
     def write(self, records: Iterable[EntityRecord], now: datetime | None = None) -> int:
