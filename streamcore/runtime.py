@@ -102,3 +102,109 @@ def build_ingest_worker(
         cache_entities=settings.worker.cache_entities,
         observer=observer,
     )
+
+
+# Snapshots -------------------------------------------------------------------------------
+# Imported inside the builders, so ingestion-only processes don't load the snapshot stage.
+
+
+def snapshot_retention_seconds(config: AppConfig) -> int:
+    """Snapshot TTL: ``history_manager.yml`` ``snapshot_cleaning.older_than``."""
+    return int(config.history_manager.snapshot_cleaning.older_than.total_seconds())
+
+
+def build_run_planner(runtime: Runtime, owner: str | None = None) -> Any:
+    """The ``(ClaimStore, RunPlanner)`` that start snapshot runs for ``runtime``'s app."""
+    from streamcore.kafka.clients import make_producer
+    from streamcore.snapshot.runs import RunPlanner
+    from streamcore.state.claims import ClaimStore
+    from streamcore.state.snapshots import SnapshotStore
+
+    def delivered(report: Any) -> None:  # a kafka.clients.DeliveryReport
+        if report.error is not None:
+            raise RuntimeError(f"snapshot task not delivered: {report.error}")
+
+    keyspace = runtime.settings.cassandra.keyspace
+    claims = ClaimStore(runtime.session, keyspace, owner)
+    planner = RunPlanner(
+        SnapshotStore(runtime.session, keyspace, runtime.config.model_spec),
+        make_producer(runtime.settings.kafka, delivered),
+        runtime.topic("snapshot_tasks"),
+        runtime.settings.snapshots.tasks_per_run,
+        claims.owner,
+    )
+    return claims, planner
+
+
+def make_snapshots(runtime: Runtime) -> Any:
+    """Start a snapshot run now, for the worker group to process; returns its time."""
+    from streamcore.snapshot.runs import make_snapshots as start_run
+
+    claims, planner = build_run_planner(runtime)
+    return start_run(claims, planner)
+
+
+def build_snapshot_worker(
+    runtime: Runtime,
+    registry: Any,
+    observer: Any = None,
+    instance: str | None = None,
+    trigger: bool = True,
+) -> Any:
+    """A snapshot worker of ``runtime``'s application running ``registry``'s snapshot hooks
+    (a ``HookRegistry``); with ``trigger`` it also starts scheduled runs (once per cluster)."""
+    from datetime import timedelta
+
+    from streamcore.snapshot.engine import Snapshotter
+    from streamcore.snapshot.hooks import SnapshotHooks
+    from streamcore.snapshot.runs import RunTrigger
+    from streamcore.snapshot.schedule import SnapshotSchedule
+    from streamcore.snapshot.worker import SnapshotTopics, SnapshotWorker
+    from streamcore.state.snapshots import SnapshotStore
+
+    settings, config = runtime.settings, runtime.config
+    snap = settings.snapshots
+    client = settings.kafka.client_config()
+    instance = instance or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    topics = SnapshotTopics(
+        tasks=runtime.topic("snapshot_tasks"),
+        snapshots=runtime.topic("snapshots"),
+        input=runtime.topic("input"),
+    )
+    group = snap.consumer_group or f"{runtime.app_name}.snapshots"
+    hooks = SnapshotHooks(registry, observer)
+    store = runtime.store()
+    snapshotter = Snapshotter(
+        config.model_spec,
+        hooks,
+        store,
+        registry.used_links,
+        keep_empty=config.snapshots.keep_empty,
+        max_component=snap.max_component,
+    )
+    run_trigger = None
+    if trigger:
+        claims, planner = build_run_planner(runtime, instance)
+        schedule = SnapshotSchedule(config.snapshots.creation_rate)
+        grace = timedelta(seconds=snap.trigger_grace_seconds)
+        run_trigger = RunTrigger(schedule, claims, planner, grace)
+    return SnapshotWorker(
+        model=config.model_spec,
+        hooks=hooks,
+        snapshotter=snapshotter,
+        store=SnapshotStore(runtime.session, settings.cassandra.keyspace, config.model_spec),
+        consumer_factory=lambda: BatchConsumer(
+            {**client, "client.id": instance}, group, [topics.tasks]
+        ),
+        output=TransactionalOutput(
+            client,
+            f"{runtime.app_name}.snapshots.{instance}",
+            settings.worker.transaction_timeout_ms,
+        ),
+        task_encoder=TaskEncoder(config.model_spec),
+        topics=topics,
+        retention_seconds=snapshot_retention_seconds(config),
+        instance=instance,
+        trigger=run_trigger,
+        page=snap.page_size,
+    )

@@ -90,6 +90,24 @@ class MetricsSettings(BaseModel):
     port: int = Field(default=9100, ge=0, le=65535)
 
 
+class SnapshotSettings(BaseModel):
+    """How snapshot workers split a run and bound linked components."""
+
+    tasks_per_run: int = Field(
+        default=64, ge=1, description="Token ranges a run is split into (its unit of work)."
+    )
+    page_size: int = Field(default=2000, ge=1, description="Entities snapshotted together.")
+    max_component: int = Field(
+        default=10_000, ge=1, description="Linked entities loaded per component at most."
+    )
+    consumer_group: str | None = Field(
+        default=None, description="Consumer group; defaults to <app_name>.snapshots."
+    )
+    trigger_grace_seconds: float = Field(
+        default=60.0, gt=0, description="A schedule slot older than this is not started."
+    )
+
+
 class WorkerSettings(BaseModel):
     """How an ingestion worker batches and caches."""
 
@@ -119,6 +137,7 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
     dp3_compat: bool = Field(
         default=False,
         description="Let unchanged DP³ modules (importing dp3.common.*) load and run.",

@@ -132,6 +132,5 @@ def _tasks(result: Any) -> list[DataPointTask]:
     if isinstance(result, list) and all(isinstance(t, DataPointTask) for t in result):
         return result
     raise HookResultError(
-        f"returned {type(result).__name__} {result!r:.80}, expected None or a list of "
-        "DataPointTask"
+        f"returned {type(result).__name__} {result!r:.80}, expected None or a list of DataPointTask"
     )

@@ -48,9 +48,7 @@ def targets(links: LinkAttrs, etype: str, values: dict[str, Any]) -> Iterator[En
             yield target, link["eid"]
 
 
-def attach(
-    links: LinkAttrs, loaded: dict[EntityKey, dict[str, Any]], keep_empty: bool
-) -> None:
+def attach(links: LinkAttrs, loaded: dict[EntityKey, dict[str, Any]], keep_empty: bool) -> None:
     """Give every used link in ``loaded`` a ``record`` (see the module docstring)."""
     for (etype, _), values in loaded.items():
         for attr, target in links.get(etype, {}).items():

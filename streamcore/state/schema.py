@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import zlib
 
+from streamcore.state.snapshot_schema import SNAPSHOT_TABLES
+
 INDEX_BUCKETS = 64
 
 TABLES = (
@@ -43,6 +45,7 @@ TABLES = (
         PRIMARY KEY ((etype, bucket), eid)
     )
     """,
+    *SNAPSHOT_TABLES,
 )
 
 

@@ -195,4 +195,6 @@ def test_shipped_registry_knows_every_schema() -> None:
         "streamcore.DataPointTask",
         "streamcore.ControlMessage",
         "streamcore.DeadLetter",
+        "streamcore.Snapshot",
+        "streamcore.SnapshotTask",
     }

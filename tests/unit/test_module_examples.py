@@ -33,13 +33,22 @@ def hostname(ip: str, name: str) -> DataPointTask:
 def test_the_loader_loads_every_enabled_example() -> None:
     app = load_app_config(CONFIG)
     registrar, modules = load_modules(app.platform_config("test"))
-    assert list(modules) == ["task_counter", "prefix_filter", "first_seen", "hostname_classifier"]
+    assert list(modules) == [
+        "task_counter",
+        "prefix_filter",
+        "first_seen",
+        "hostname_classifier",
+        "ports",
+        "port_risk",
+    ]
     kinds = {(r.module, r.kind) for r in registrar.registry.registrations}
     assert kinds == {
         ("task_counter", HookKind.ON_TASK_START),
         ("prefix_filter", HookKind.ALLOW_ENTITY_CREATION),
         ("first_seen", HookKind.ON_ENTITY_CREATION),
         ("hostname_classifier", HookKind.ON_NEW_ATTR),
+        ("ports", HookKind.CORRELATION),
+        ("port_risk", HookKind.CORRELATION),
     }
 
 

@@ -1,0 +1,227 @@
+"""The snapshot worker: one member of the group consuming the ``snapshot_tasks`` topic.
+
+Loop: between tasks, ``RunTrigger.check`` (start a run when a slot comes, once per
+cluster) and run completion checks; then one task at a time:
+
+1. the first task of a run on this worker runs the ``snapshot_init`` hooks;
+2. the task's token range is scanned in pages; each page is snapshotted (``Snapshotter``:
+   values, linked entities, correlation hooks) and its snapshots written to Cassandra;
+3. the task is recorded as done (``snapshot_run_tasks``);
+4. one Kafka transaction holds the task's snapshots (``snapshots`` topic), the tasks its
+   hooks returned (input topic, keyed by entity) and the task's offset.
+
+A crash before 4 redoes the task: its Cassandra writes are idempotent (same rows), its
+Kafka output was never committed, so every entity is published once per run. When all
+tasks of a run are done, every worker that took part runs the ``snapshot_finalize`` hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from streamcore.errors import InvalidDataPointError
+from streamcore.kafka.consumer import BatchConsumer, InputRecord
+from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
+from streamcore.model.datapoint import DataPointTask
+from streamcore.model.modelspec import ModelSpec
+from streamcore.snapshot.engine import Snapshotter
+from streamcore.snapshot.hooks import SnapshotHooks
+from streamcore.snapshot.messages import SnapshotCodec, SnapshotTask, SnapshotTaskCodec, values_json
+from streamcore.snapshot.runs import RunTrigger
+from streamcore.state.encoding import eid_text
+from streamcore.state.record import EntityRecord
+from streamcore.state.snapshots import SnapshotStore
+
+log = logging.getLogger(__name__)
+
+
+class TaskEncoding(Protocol):
+    def encode(self, task: DataPointTask) -> bytes: ...
+
+
+@dataclass
+class SnapshotStats:
+    """Counters of one worker, for metrics and tests."""
+
+    tasks: int = 0
+    entities: int = 0
+    linked_loaded: int = 0
+    oversized_components: int = 0
+    emitted_tasks: int = 0
+    invalid_tasks: int = 0
+    runs_started: int = 0
+    runs_finalized: int = 0
+    seconds: float = 0.0
+    runs: set[datetime] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class SnapshotTopics:
+    tasks: str
+    snapshots: str
+    input: str
+
+
+class SnapshotWorker:
+    def __init__(  # noqa: PLR0913 (built by the composition root only)
+        self,
+        *,
+        model: ModelSpec,
+        hooks: SnapshotHooks,
+        snapshotter: Snapshotter,
+        store: SnapshotStore,
+        consumer_factory: Callable[[], BatchConsumer],
+        output: TransactionalOutput,
+        task_encoder: TaskEncoding,
+        topics: SnapshotTopics,
+        retention_seconds: int,
+        instance: str,
+        trigger: RunTrigger | None = None,
+        page: int = 2000,
+    ) -> None:
+        self._model = model
+        self.hooks = hooks
+        self._snapshotter = snapshotter
+        self._store = store
+        self._consumer_factory = consumer_factory
+        self._output = output
+        self._encoder = task_encoder
+        self._topics = topics
+        self._ttl = retention_seconds
+        self._instance = instance
+        self.trigger = trigger
+        self._page = page
+        self._task_codec = SnapshotTaskCodec()
+        self._snapshot_codec = SnapshotCodec()
+        self._open: set[datetime] = set()
+        self._next_check = 0.0
+        self._stopping = False
+        self.stats = SnapshotStats()
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def run(self) -> None:
+        consumer = self._consumer_factory()
+        try:
+            while not self._stopping:
+                self.between_tasks()
+                for record in consumer.poll_batch(1, 0.5):
+                    self.process(record, consumer)
+        finally:
+            consumer.close()
+            self._output.close()
+
+    def between_tasks(self, now: float | None = None) -> None:
+        """Start a run if a slot came; finalize runs whose tasks are all done."""
+        now = clock.monotonic() if now is None else now
+        if now < self._next_check:
+            return
+        self._next_check = now + 1.0
+        if self.trigger is not None:
+            self.trigger.check(datetime.now(UTC))
+        for run in sorted(self._open):
+            total = self._store.run_tasks(run)
+            done, _ = self._store.progress(run)
+            if total is not None and done >= total:
+                self._open.discard(run)
+                self.stats.runs_finalized += 1
+                log.info("snapshot run %s done; running finalize hooks", run)
+                self._commit(self._task_outputs(self.hooks.run_finalize()), None)
+
+    def process(self, record: InputRecord, consumer: BatchConsumer) -> None:
+        """One snapshot task, start to commit (see the module docstring)."""
+        assert record.value is not None
+        task = self._task_codec.decode(record.value)
+        started = clock.perf_counter()
+        outputs: list[OutputRecord] = []
+        if task.run not in self._open and task.run not in self.stats.runs:
+            self._open.add(task.run)
+            self.stats.runs.add(task.run)
+            self.stats.runs_started += 1
+            outputs.extend(self._task_outputs(self.hooks.run_init()))
+        entities = 0
+        for chunk in self._store.scan(
+            task.task, task.tasks, self._snapshotter.snapshot_types, self._page
+        ):
+            entities += self._snapshot_page(chunk, task, outputs)
+        self._store.task_done(task.run, task.task, entities, self._instance)
+        offsets = {(record.topic, record.partition): record.offset + 1}
+        self._commit(outputs, (offsets, consumer), rewind=(record, consumer))
+        self.stats.tasks += 1
+        self.stats.entities += entities
+        self.stats.seconds += clock.perf_counter() - started
+
+    def _snapshot_page(
+        self, chunk: list[EntityRecord], task: SnapshotTask, outputs: list[OutputRecord]
+    ) -> int:
+        result = self._snapshotter.snapshot(chunk, task.run)
+        rows = [
+            (etype, eid_text(eid), values_json(values)) for etype, eid, values in result.snapshots
+        ]
+        self._store.save(rows, task.run, self._ttl)
+        topic = self._topics.snapshots
+        for etype, eid, text in rows:
+            value = self._snapshot_codec.encode(etype, eid, task.run, text)
+            outputs.append(OutputRecord(topic, f"{etype}:{eid}".encode(), value))
+        outputs.extend(self._task_outputs(result.tasks))
+        self.stats.linked_loaded += result.linked_loaded
+        self.stats.oversized_components += result.oversized_components
+        return len(rows)
+
+    def _task_outputs(self, tasks: Iterable[DataPointTask]) -> list[OutputRecord]:
+        """Hook-returned tasks, validated, for the input topic; invalid ones logged, counted."""
+        outputs = []
+        for task in tasks:
+            try:
+                self._model.validate_task(task)
+            except InvalidDataPointError as exc:
+                self.stats.invalid_tasks += 1
+                log.error("snapshot hook returned an invalid task, dropped: %s", exc)
+                continue
+            outputs.append(
+                OutputRecord(
+                    self._topics.input, task.routing_key().encode(), self._encoder.encode(task)
+                )
+            )
+        self.stats.emitted_tasks += len(outputs)
+        return outputs
+
+    def _commit(
+        self,
+        outputs: list[OutputRecord],
+        offsets: tuple[dict[tuple[str, int], int], BatchConsumer] | None,
+        rewind: tuple[InputRecord, BatchConsumer] | None = None,
+    ) -> None:
+        try:
+            if offsets is None:
+                self._output.commit(outputs, {}, None)
+            else:
+                self._output.commit(outputs, offsets[0], offsets[1].group_metadata())
+        except TransactionFailed as exc:
+            if exc.fatal or rewind is None:
+                raise
+            record, consumer = rewind
+            log.warning("snapshot task transaction aborted (%s); redoing the task", exc)
+            consumer.rewind({(record.topic, record.partition): record.offset})
+
+
+def worker_stats(worker: SnapshotWorker) -> dict[str, Any]:
+    """The counters as a flat dict (hook failures included), for logs and metrics."""
+    stats = worker.stats
+    return {
+        "tasks": stats.tasks,
+        "entities": stats.entities,
+        "linked_loaded": stats.linked_loaded,
+        "oversized_components": stats.oversized_components,
+        "emitted_tasks": stats.emitted_tasks,
+        "invalid_tasks": stats.invalid_tasks,
+        "hook_failures": worker.hooks.failures,
+        "runs_started": stats.runs_started,
+        "runs_finalized": stats.runs_finalized,
+    }

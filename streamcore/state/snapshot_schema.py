@@ -1,0 +1,47 @@
+"""The snapshot tables, designed for the two reads the API needs and for retention.
+
+``snapshots``: one partition per entity, rows clustered by snapshot time, newest first, so
+"latest snapshot of an entity" is the first row of one partition (``LIMIT 1``) and
+"snapshots of an entity between t1 and t2" is one contiguous slice of it. Every row is
+written with a TTL (``history_manager.yml`` ``snapshot_cleaning.older_than``), so retention
+costs no sweep; time-window compaction drops whole expired SSTables instead of compacting
+tombstones.
+
+``snapshot_runs``: one row per run (its slot time): how many tasks it was split into and
+who triggered it. ``snapshot_run_tasks``: one row per finished task, so a run is done when
+it has ``tasks`` rows (idempotent when a task is redone after a crash, unlike a counter).
+"""
+
+from __future__ import annotations
+
+SNAPSHOT_TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.snapshots (
+        etype text,
+        eid text,
+        time timestamp,
+        v text,
+        PRIMARY KEY ((etype, eid), time)
+    ) WITH CLUSTERING ORDER BY (time DESC)
+      AND compaction = {{'class': 'TimeWindowCompactionStrategy',
+                        'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}}
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.snapshot_runs (
+        run timestamp PRIMARY KEY,
+        tasks int,
+        trigger text,
+        owner text,
+        created timestamp
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.snapshot_run_tasks (
+        run timestamp,
+        task int,
+        entities int,
+        worker text,
+        PRIMARY KEY (run, task)
+    )
+    """,
+)

@@ -1,0 +1,183 @@
+"""Snapshot storage and the entity scan a snapshot task reads.
+
+``scan(task, tasks)``: the entity records of one slice of the token ring. The run is split
+into ``tasks`` equal token ranges of ``entity_state``; every entity's partition lies in
+exactly one range, so the tasks of a run cover every stored entity exactly once, and one
+paged range query streams whole records (rows arrive grouped by partition) with no
+per-entity round trip.
+
+Snapshots are written one row per entity with the retention as TTL (see
+``snapshot_schema``); runs and finished tasks are recorded for progress and completion.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from cassandra import ConsistencyLevel
+from cassandra.cluster import ResponseFuture, Session
+from cassandra.query import SimpleStatement
+
+from streamcore.errors import StateError
+from streamcore.model.modelspec import ModelSpec
+from streamcore.state.record import EntityRecord, Row
+from streamcore.state.values import StoredValues
+
+TOKEN_MIN = -(2**63)
+TOKEN_MAX = 2**63 - 1
+IN_FLIGHT = 512
+
+
+def token_range(task: int, tasks: int) -> tuple[int, int]:
+    """``(low, high]`` of task ``task`` of ``tasks`` (Murmur3 never assigns ``TOKEN_MIN``)."""
+    span = (TOKEN_MAX - TOKEN_MIN) // tasks
+    low = TOKEN_MIN + task * span
+    return low, TOKEN_MAX if task == tasks - 1 else low + span
+
+
+class SnapshotStore:
+    def __init__(self, session: Session, keyspace: str, model: ModelSpec) -> None:
+        self._session = session
+        self._model = model
+        self._values = StoredValues(model)
+        ks = keyspace
+        self._scan_cql = (
+            f"SELECT etype, eid, attr, key, v, t1, t2, c, src, created, created_by, ttl_tokens "
+            f"FROM {ks}.entity_state WHERE token(etype, eid) > %s AND token(etype, eid) <= %s"
+        )
+        prepare = session.prepare
+        self._insert = prepare(
+            f"INSERT INTO {ks}.snapshots (etype, eid, time, v) VALUES (?, ?, ?, ?) USING TTL ?"
+        )
+        self._latest = prepare(
+            f"SELECT time, v FROM {ks}.snapshots WHERE etype = ? AND eid = ? LIMIT 1"
+        )
+        self._between = prepare(
+            f"SELECT time, v FROM {ks}.snapshots WHERE etype = ? AND eid = ? "
+            "AND time >= ? AND time <= ?"
+        )
+        self._add_run = prepare(
+            f"INSERT INTO {ks}.snapshot_runs (run, tasks, trigger, owner, created) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+        self._run = prepare(f"SELECT tasks FROM {ks}.snapshot_runs WHERE run = ?")
+        self._done = prepare(
+            f"INSERT INTO {ks}.snapshot_run_tasks (run, task, entities, worker) VALUES (?, ?, ?, ?)"
+        )
+        self._count_done = prepare(
+            f"SELECT count(*) AS n, sum(entities) AS entities FROM {ks}.snapshot_run_tasks "
+            "WHERE run = ?"
+        )
+        for statement in (self._insert, self._add_run, self._done, self._run, self._count_done):
+            statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM
+
+    # The entity scan --------------------------------------------------------------------
+
+    def scan(
+        self, task: int, tasks: int, etypes: frozenset[str], page: int = 2000
+    ) -> Iterator[list[EntityRecord]]:
+        """Records of ``etypes`` in the task's token range, in lists of about ``page``."""
+        statement = SimpleStatement(self._scan_cql, fetch_size=page)
+        statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM
+        rows = self._session.execute(statement, token_range(task, tasks), timeout=120)
+        chunk: list[EntityRecord] = []
+        record: EntityRecord | None = None
+        for row in rows:
+            if row.etype not in etypes:
+                continue
+            if record is None or record.eid_key != row.eid or record.etype != row.etype:
+                if record is not None and record.exists:
+                    chunk.append(record)
+                    if len(chunk) >= page:
+                        yield chunk
+                        chunk = []
+                record = self._start(row)
+            self._add(record, row)
+        if record is not None and record.exists:
+            chunk.append(record)
+        if chunk:
+            yield chunk
+
+    def _start(self, row: Any) -> EntityRecord:
+        record = EntityRecord(row.etype, self._values.eid(row.etype, row.eid), row.eid)
+        record.exists = row.created is not None
+        record.created = _utc(row.created)
+        record.created_by = row.created_by
+        record.ttl_tokens = {k: _utc(v) for k, v in (row.ttl_tokens or {}).items()}  # type: ignore[misc]
+        return record
+
+    def _add(self, record: EntityRecord, row: Any) -> None:
+        if row.attr is None or not self._values.knows(record.etype, row.attr):
+            return
+        record.attrs.setdefault(row.attr, {})[row.key] = Row(
+            self._values.read(record.etype, row.attr, row.v),
+            row.v,
+            t1=_utc(row.t1),
+            t2=_utc(row.t2),
+            c=row.c,
+            src=row.src,
+        )
+
+    # Snapshots --------------------------------------------------------------------------
+
+    def save(self, snapshots: Iterable[tuple[str, str, str]], time: datetime, ttl: int) -> int:
+        """Write ``(etype, eid text, values JSON)`` rows at ``time``; returns how many."""
+        pending: list[ResponseFuture] = []
+        count = 0
+        for etype, eid, text in snapshots:
+            pending.append(self._session.execute_async(self._insert, (etype, eid, time, text, ttl)))
+            count += 1
+            if len(pending) >= IN_FLIGHT:
+                _wait(pending)
+        _wait(pending)
+        return count
+
+    def latest(self, etype: str, eid: str) -> tuple[datetime, dict[str, Any]] | None:
+        """The newest snapshot of an entity, or None."""
+        row = self._session.execute(self._latest, (etype, eid)).one()
+        return None if row is None else (_utc_now(row.time), json.loads(row.v))
+
+    def between(
+        self, etype: str, eid: str, t1: datetime, t2: datetime
+    ) -> list[tuple[datetime, dict[str, Any]]]:
+        """Snapshots of an entity taken from ``t1`` to ``t2`` (inclusive), newest first."""
+        rows = self._session.execute(self._between, (etype, eid, t1, t2))
+        return [(_utc_now(row.time), json.loads(row.v)) for row in rows]
+
+    # Runs -------------------------------------------------------------------------------
+
+    def add_run(self, run: datetime, tasks: int, trigger: str, owner: str) -> None:
+        self._session.execute(self._add_run, (run, tasks, trigger, owner, datetime.now(UTC)))
+
+    def run_tasks(self, run: datetime) -> int | None:
+        row = self._session.execute(self._run, (run,)).one()
+        return None if row is None else int(row.tasks)
+
+    def task_done(self, run: datetime, task: int, entities: int, worker: str) -> None:
+        self._session.execute(self._done, (run, task, entities, worker))
+
+    def progress(self, run: datetime) -> tuple[int, int]:
+        """(tasks finished, entities snapshotted) of a run."""
+        row = self._session.execute(self._count_done, (run,)).one()
+        return int(row.n), int(row.entities or 0)
+
+
+def _wait(pending: list[ResponseFuture]) -> None:
+    try:
+        for future in pending:
+            future.result()
+    except Exception as exc:
+        raise StateError(f"writing snapshots failed: {exc}") from exc
+    finally:
+        pending.clear()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _utc_now(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
