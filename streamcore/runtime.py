@@ -11,7 +11,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder, TaskEncoder
 from streamcore.config import AppConfig
@@ -23,6 +23,10 @@ from streamcore.model.datapoint import DataPointTask
 from streamcore.settings import Settings
 from streamcore.state.cassandra import CassandraStore
 from streamcore.state.session import open_session
+
+if TYPE_CHECKING:
+    from streamcore.module.loader import LoadedModules
+    from streamcore.schedule.scheduler import Scheduler
 
 
 class TaskCodec:
@@ -208,3 +212,52 @@ def build_snapshot_worker(
         trigger=run_trigger,
         page=snap.page_size,
     )
+
+
+def build_scheduler(
+    runtime: Runtime, loaded: LoadedModules, instance: str | None = None
+) -> Scheduler:
+    """The ``streamcore scheduler`` process: periodic updater, history aggregation, garbage
+    collector and the modules' ``scheduler_register`` jobs, on one cluster-wide clock.
+
+    Every job's fire time is claimed in Cassandra (``ClaimStore``), so any number of
+    replicas run each fire time once; ``instance`` names this replica in the claims.
+    Everything the jobs derive (updater hook tasks, aggregation repairs, entity deletes)
+    goes to the input topic through one ``DataPointProducer``.
+    """
+    from streamcore.history.aggregation import HistoryManager
+    from streamcore.history.collector import GarbageCollector, GarbageCollectorConfig
+    from streamcore.producer import DataPointProducer
+    from streamcore.schedule.jobs import module_jobs, platform_job
+    from streamcore.schedule.scheduler import Scheduler
+    from streamcore.state.claims import ClaimStore
+    from streamcore.state.progress import ProgressStore
+    from streamcore.updater.plan import update_threads
+    from streamcore.updater.updater import PeriodicUpdater
+
+    config, keyspace = runtime.config, runtime.settings.cassandra.keyspace
+    model = config.model_spec
+    owner = instance or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    claims = ClaimStore(runtime.session, keyspace, owner=owner)
+    store = runtime.store()
+    sink = DataPointProducer(runtime.settings, runtime.app_name, model)
+    registry = loaded.registrar.registry
+    updater = PeriodicUpdater(
+        update_threads(registry.periodic_hooks()),
+        model=model,
+        store=store,
+        progress=ProgressStore(runtime.session, keyspace),
+        claims=claims,
+        sink=sink,
+        batch_period=config.updater.update_batch_period,
+    )
+    history = HistoryManager(model, store, sink)
+    collector = GarbageCollector(model, store, sink)
+    collection = GarbageCollectorConfig.from_raw(config.raw.get("garbage_collector"))
+    jobs = [
+        *updater.jobs(config.updater.update_batch_cron),
+        platform_job("aggregation", history.aggregate, config.history_manager.aggregation_schedule),
+        platform_job("garbage_collector", collector.collect, collection.collection_rate),
+        *module_jobs(registry.scheduled_jobs),
+    ]
+    return Scheduler(jobs, claims)

@@ -9,6 +9,7 @@ import click
 from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
 from streamcore.cli.run import worker
+from streamcore.cli.scheduler import scheduler
 from streamcore.cli.snapshots import make_snapshots, snapshots
 
 
@@ -29,3 +30,4 @@ main.add_command(produce)
 main.add_command(worker)
 main.add_command(snapshots)
 main.add_command(make_snapshots)
+main.add_command(scheduler)
