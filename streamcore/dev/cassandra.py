@@ -116,6 +116,7 @@ class CassandraServerFiles:
             # A busy entity's batch (one partition) may be large; that is fine here.
             "batch_size_warn_threshold": "64KiB",
             "batch_size_fail_threshold": "1MiB",
+            "unlogged_batch_across_partitions_warn_threshold": 100,
         }
         self.yaml.write_text(yaml.safe_dump(config, sort_keys=False))
         (self.conf_dir / "logback.xml").write_text(_LOGBACK)

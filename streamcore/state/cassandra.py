@@ -27,6 +27,9 @@ from streamcore.state.values import StoredValues
 
 EntityKey = tuple[str, str]
 
+MAX_BATCH_ROWS = 64
+MAX_BATCH_BYTES = 40_000
+
 
 def create_schema(session: Session, keyspace: str, replication_factor: int = 1) -> None:
     """Idempotent: keyspace and tables are created only when missing."""
@@ -44,6 +47,8 @@ class CassandraStore:
         consistency: int = ConsistencyLevel.LOCAL_QUORUM,
     ) -> None:
         self._session = session
+        self._keyspace = keyspace
+        self._metadata = session.cluster.metadata
         self._model = model
         self._values = StoredValues(model)
         self._consistency = consistency
@@ -142,60 +147,105 @@ class CassandraStore:
     # Writing ---------------------------------------------------------------------------
 
     def write(self, records: Iterable[EntityRecord], now: datetime | None = None) -> int:
-        """Persist every change of ``records``; returns the number of statements written."""
+        """Persist every change of ``records``; returns the number of rows written.
+
+        Rows are packed into unlogged batches per replica (token-aware), an entity's rows
+        always together in one batch, so a batch costs one request and one partition's
+        changes apply atomically. Returns after every batch is acknowledged.
+        """
         now = now or datetime.now(UTC)
-        futures: list[tuple[EntityRecord, ResponseFuture]] = []
-        statements = 0
+        records = list(records)
+        packer = _BatchPacker(self._consistency)
         for record in records:
-            for statement in self._statements(record, now):
-                statements += len(statement) if isinstance(statement, BatchStatement) else 1
-                futures.append((record, self._session.execute_async(statement)))
-        for record, future in futures:
+            rows = self._entity_rows(record, now)
+            if rows:
+                packer.add(self._replica(rows[0][0]), rows)
+            if record.dirty_meta and record.exists:
+                eid = record.eid_key
+                index = self._index.bind((record.etype, index_bucket(eid), eid, record.created))
+                packer.add(self._replica(index), [(index, 64)])
+        futures = [self._session.execute_async(batch) for batch in packer.batches()]
+        for future in futures:
             try:
                 future.result()
             except Exception as exc:
-                raise StateError(f"writing {record.etype} {record.eid_key} failed: {exc}") from exc
+                raise StateError(f"writing entity state failed: {exc}") from exc
         for record in records:
             record.mark_clean()
-        return statements
+        return packer.rows
 
-    def _statements(self, record: EntityRecord, now: datetime) -> list[Any]:
-        """The entity's own partition in one batch; its index row (another partition) apart."""
-        batch = self._batch(record, now)
-        statements: list[Any] = [batch] if batch is not None else []
-        if record.dirty_meta and record.exists:
-            eid = record.eid_key
-            statements.append(
-                self._index.bind((record.etype, index_bucket(eid), eid, record.created))
-            )
-        return statements
+    def _replica(self, statement: Any) -> Any:
+        replicas = self._metadata.get_replicas(self._keyspace, statement.routing_key)
+        return replicas[0] if replicas else None
 
-    def _batch(self, record: EntityRecord, now: datetime) -> BatchStatement | None:
+    def _entity_rows(self, record: EntityRecord, now: datetime) -> list[tuple[Any, int]]:
+        """Bound statements of the entity's partition, each with its approximate size."""
         if not (record.dirty_rows or record.dirty_meta or record.deleted):
-            return None
+            return []
         etype, eid = record.etype, record.eid_key
         if record.deleted:
             # Synchronously, so a re-creation in the same batch gets a later timestamp.
             self._session.execute(self._drop_entity, (etype, eid))
             self._session.execute(self._drop_index, (etype, index_bucket(eid), eid))
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED, consistency_level=self._consistency)
+        rows: list[tuple[Any, int]] = []
         if record.dirty_meta:
             meta = (record.created, record.created_by, record.ttl_tokens, etype, eid)
-            batch.add(self._meta, meta)
+            rows.append((self._meta.bind(meta), 64 + 48 * len(record.ttl_tokens)))
         attrs = self._model.entity_attributes[etype]
         for attr, key in record.dirty_rows:
             row = record.attrs.get(attr, {}).get(key)
             if row is None:
-                batch.add(self._delete_row, (etype, eid, attr, key))
+                rows.append((self._delete_row.bind((etype, eid, attr, key)), 64))
                 continue
             ttl = _ttl_seconds(row_expiry(attrs.get(attr), row), now)
             if ttl is not None and ttl <= 0:
                 continue  # already past its max_age: never stored
-            batch.add(
-                self._upsert,
-                (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0),
+            values = (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0)
+            rows.append((self._upsert.bind(values), 96 + len(row.v_json)))
+        return rows
+
+
+class _BatchPacker:
+    """Unlogged batches of at most ``MAX_BATCH_ROWS`` rows / ``MAX_BATCH_BYTES`` per replica.
+
+    The byte limit keeps batches under Cassandra's default ``batch_size_fail_threshold``
+    (50 KiB); an entity larger than a batch gets batches of its own.
+    """
+
+    def __init__(self, consistency: int) -> None:
+        self._consistency = consistency
+        self._open: dict[Any, tuple[BatchStatement, int]] = {}
+        self._full: list[BatchStatement] = []
+        self.rows = 0
+
+    def add(self, replica: Any, rows: list[tuple[Any, int]]) -> None:
+        size = sum(n for _, n in rows)
+        batch, used = self._open.get(replica, (None, 0))
+        if batch is not None and (
+            len(batch) + len(rows) > MAX_BATCH_ROWS or used + size > MAX_BATCH_BYTES
+        ):
+            self._full.append(batch)
+            batch, used = None, 0
+        if batch is None:
+            batch = BatchStatement(
+                batch_type=BatchType.UNLOGGED, consistency_level=self._consistency
             )
-        return batch if len(batch) else None
+        for statement, n in rows:
+            if len(batch) >= MAX_BATCH_ROWS or (len(batch) and used + n > MAX_BATCH_BYTES):
+                self._full.append(batch)
+                batch, used = (
+                    BatchStatement(
+                        batch_type=BatchType.UNLOGGED, consistency_level=self._consistency
+                    ),
+                    0,
+                )
+            batch.add(statement)
+            used += n
+        self._open[replica] = (batch, used)
+        self.rows += len(rows)
+
+    def batches(self) -> list[BatchStatement]:
+        return self._full + [batch for batch, _ in self._open.values() if len(batch)]
 
 
 def _all_rows(future: ResponseFuture) -> list[Any]:

@@ -7,10 +7,11 @@ per-type code of its own.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
+
+import orjson
 
 from streamcore.model.datapoint import Link
 from streamcore.model.primitives import MACAddress
@@ -35,9 +36,24 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} has no stored form")
 
 
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _orjson_default(value: Any) -> Any:
+    if isinstance(value, IPv4Address | IPv6Address | MACAddress):
+        return str(value)
+    if isinstance(value, Link | set | frozenset | tuple):
+        return jsonable(value)
+    raise TypeError(f"{type(value).__name__} has no stored form")
+
+
 def dumps(value: Any) -> str:
-    """Stable text (sorted keys), so equal values have equal text and equal row keys."""
-    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"))
+    """Stable text (sorted keys), so equal values have equal text and equal row keys.
+
+    The same text as ``json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, made by orjson: this runs for every data-point.
+    """
+    return orjson.dumps(value, default=_orjson_default, option=_ORJSON_OPTIONS).decode()
 
 
 def eid_text(eid: Any) -> str:

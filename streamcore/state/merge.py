@@ -36,10 +36,15 @@ def to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def interval_key(t1: datetime, t2: datetime, v_json: str) -> bytes:
-    """Sorts by start time; the digest tells apart rows starting together."""
+def interval_key(t1: datetime, t2: datetime | None, v_json: str) -> bytes:
+    """Sorts by start time; the digest tells apart rows starting together.
+
+    Aggregated rows are keyed without ``t2``: extending an interval forward (the common
+    case) then rewrites one row instead of deleting one and inserting another.
+    """
     micros = (t1 - _EPOCH) // timedelta(microseconds=1)
-    digest = hashlib.blake2b(f"{v_json}|{t2.isoformat()}".encode(), digest_size=8).digest()
+    tail = v_json if t2 is None else f"{v_json}|{t2.isoformat()}"
+    digest = hashlib.blake2b(tail.encode(), digest_size=8).digest()
     return struct.pack(">q", micros) + digest
 
 
@@ -80,9 +85,9 @@ def apply_observation(record: EntityRecord, spec: AttrSpecObservations, dp: Data
             c = (sum(confidences) + c) / (len(confidences) + 1)
             t1 = min(t1, *(row.t1 for _, row in merged if row.t1 is not None))
             t2 = max(t2, *(row.t2 for _, row in merged if row.t2 is not None))
-    key = interval_key(t1, t2, v_json)
+    key = interval_key(t1, None if params.aggregate else t2, v_json)
     existing = rows.get(key)
-    if existing is not None and existing.c == c:
+    if existing is not None and existing.c == c and existing.t2 == t2:
         return
     for old_key, _ in merged:
         if old_key != key:

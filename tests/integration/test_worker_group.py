@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from support import CONFIGS, application, read_topic, running, wait_for
 
@@ -53,6 +54,7 @@ def stored_ips(runtime: Runtime) -> int:
 
 
 def assert_exactly_once(runtime: Runtime, count: int) -> None:
+    """Call while a worker runs: the derived tasks are applied after the ip tasks."""
     messages = read_topic(runtime.settings, runtime.topic("input"), expect=2 * count, timeout=60)
     derived = [m for m in messages if m.key().startswith(b"domain:")]
     assert len(messages) - len(derived) == count
@@ -89,10 +91,11 @@ def test_two_workers_share_partitions_and_survive_rebalances(
             # second left the group: first takes all four partitions back
             wait_for(lambda: len(first.consumer.assignment) == 4)
             wait_for(lambda: stored_ips(runtime) == count, timeout=120)
-        assert_exactly_once(runtime, count)
+            assert_exactly_once(runtime, count)  # while the worker applies derived tasks
 
 
-def start_worker_process(runtime: Runtime, batch_size: int) -> subprocess.Popen[bytes]:
+def start_worker_process(runtime: Runtime, batch_size: int, log: Path) -> subprocess.Popen[bytes]:
+    """A ``streamcore worker`` process; its log goes to a file (a pipe could fill and stall it)."""
     env = {
         **os.environ,
         "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": runtime.settings.kafka.bootstrap_servers,
@@ -113,17 +116,17 @@ def start_worker_process(runtime: Runtime, batch_size: int) -> subprocess.Popen[
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("wb"),
     )
 
 
 def test_a_worker_killed_mid_stream_loses_and_duplicates_nothing(
-    settings: Settings, app_name: str, keyspace: str
+    settings: Settings, app_name: str, keyspace: str, tmp_path: Path
 ) -> None:
     count = 4000
     with application(settings, app_name, keyspace, partitions=2) as runtime:
         produce_load(runtime, range(count))
-        victim = start_worker_process(runtime, batch_size=50)
+        victim = start_worker_process(runtime, batch_size=50, log=tmp_path / "victim.log")
         try:
             wait_for(lambda: stored_ips(runtime) > 200, timeout=120)
             victim.send_signal(signal.SIGKILL)
@@ -133,12 +136,13 @@ def test_a_worker_killed_mid_stream_loses_and_duplicates_nothing(
         finally:
             if victim.poll() is None:
                 victim.kill()
-        successor = start_worker_process(runtime, batch_size=500)
+        successor = start_worker_process(runtime, batch_size=500, log=tmp_path / "successor.log")
         try:
             wait_for(lambda: stored_ips(runtime) == count, timeout=180, every=1.0)
             assert_exactly_once(runtime, count)
         finally:
             successor.send_signal(signal.SIGTERM)
-            _, stderr = successor.communicate(timeout=60)
-        assert successor.returncode == 0, stderr.decode()[-2000:]
-        assert b"worker stopped cleanly" in stderr
+            successor.wait(60)
+        stderr = (tmp_path / "successor.log").read_text()
+        assert successor.returncode == 0, stderr[-2000:]
+        assert "worker stopped cleanly" in stderr

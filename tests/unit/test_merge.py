@@ -155,3 +155,32 @@ def test_ttl_lifetime_tokens_only_extend() -> None:
     assert record.ttl_tokens["data"] == T0 + timedelta(minutes=150)
     extend_ttl(record, {"base": T0})  # earlier: ignored
     assert record.ttl_tokens["base"] == T0 + timedelta(hours=1)
+
+
+def test_stored_text_is_stable_for_every_value_shape() -> None:
+    import json
+    from ipaddress import IPv4Address
+
+    from streamcore.model.datapoint import Link
+    from streamcore.model.primitives import MACAddress
+    from streamcore.state.encoding import dumps, jsonable
+
+    values = [
+        1,
+        2.5,
+        "žluťoučký",
+        True,
+        None,
+        [3, 1],
+        {"b": 1, "a": [T0]},
+        IPv4Address("192.0.2.1"),
+        MACAddress("00:11:22:33:44:55"),
+        Link("example.org"),
+        Link(IPv4Address("192.0.2.1"), {"port": 22}),
+        T0,
+    ]
+    for value in values:
+        expected = json.dumps(
+            jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        assert dumps(value) == expected
