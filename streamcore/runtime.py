@@ -6,6 +6,7 @@ what keeps the processor, the merge rules and the hook engine testable without s
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -15,18 +16,46 @@ from typing import TYPE_CHECKING, Any
 
 from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder, TaskEncoder
 from streamcore.config import AppConfig
+from streamcore.config.platform import PlatformConfig
+from streamcore.control.actions import (
+    ControlActions,
+    CreationHooks,
+    EntityCreationRefresh,
+    refresh_module_config,
+)
+from streamcore.control.listener import ControlListener, ControlObserver
+from streamcore.control.modules import ModuleConfigs
+from streamcore.errors import InvalidDataPointError
 from streamcore.ingest.processor import IngestionHookRunner, NoHooks, TaskProcessor
-from streamcore.ingest.worker import BatchObserver, IngestWorker, WorkerTopics
+from streamcore.ingest.worker import BatchObserver, IngestWorker, StateStore, WorkerTopics
+from streamcore.kafka.clients import DeliveryReport, make_producer
 from streamcore.kafka.consumer import BatchConsumer, Partition
+from streamcore.kafka.reader import TopicReader
 from streamcore.kafka.transactions import TransactionalOutput
+from streamcore.metrics import (
+    ConsumerMetrics,
+    ControlMetrics,
+    Health,
+    HookMetrics,
+    IngestMetrics,
+    Metrics,
+    TimedStore,
+)
+from streamcore.model.control import ControlAction
 from streamcore.model.datapoint import DataPointTask
+from streamcore.module.base import BaseModule
+from streamcore.module.loader import LoadedModules
+from streamcore.producer import DataPointProducer
 from streamcore.settings import Settings
 from streamcore.state.cassandra import CassandraStore
+from streamcore.state.claims import ClaimStore
 from streamcore.state.session import open_session
 
 if TYPE_CHECKING:
     from streamcore.module.loader import LoadedModules
     from streamcore.schedule.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
 
 
 class TaskCodec:
@@ -69,16 +98,28 @@ def open_runtime(settings: Settings, config: AppConfig, app_name: str) -> Runtim
     return Runtime(settings, config, app_name, open_session(settings.cassandra))
 
 
+def instance_name() -> str:
+    """A name for this process run: unique in the consumer group and among replicas."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
 def build_ingest_worker(
     runtime: Runtime,
     hooks: IngestionHookRunner | None = None,
     observer: BatchObserver | None = None,
     instance: str | None = None,
+    metrics: Metrics | None = None,
 ) -> IngestWorker:
-    """A worker of ``runtime``'s application; ``instance`` names it in the group."""
+    """A worker of ``runtime``'s application; ``instance`` names it in the group.
+
+    With ``metrics``, its Cassandra loads and writes are timed (``TimedStore``).
+    """
     settings = runtime.settings
     client = settings.kafka.client_config()
-    instance = instance or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    instance = instance or instance_name()
+    store: StateStore = runtime.store()
+    if metrics is not None:
+        store = TimedStore(store, metrics)
     input_topic = runtime.topic("input")
 
     def consumer(on_revoke: Callable[[list[Partition]], None]) -> BatchConsumer:
@@ -94,7 +135,7 @@ def build_ingest_worker(
         processor=TaskProcessor(runtime.config.model_spec, hooks or NoHooks()),
         codec=TaskCodec(runtime.config),
         dead_letters=DeadLetterCodec(),
-        store=runtime.store(),
+        store=store,
         consumer_factory=consumer,
         output=TransactionalOutput(
             client,
@@ -106,6 +147,130 @@ def build_ingest_worker(
         cache_entities=settings.worker.cache_entities,
         observer=observer,
     )
+
+
+def build_control_listener(
+    runtime: Runtime,
+    platform_config: PlatformConfig,
+    modules: dict[str, BaseModule],
+    *,
+    role: str,
+    replica: str,
+    hooks: CreationHooks | None = None,
+    observer: ControlObserver | None = None,
+) -> ControlListener:
+    """The control listener of one replica (call ``start()`` before its loop runs).
+
+    Every process handles ``ping`` and ``refresh_module_config`` for its ``modules``;
+    with ``hooks`` (the ingestion hook engine), also ``refresh_on_entity_creation``.
+    Other actions (``make_snapshots``) are added by the process that can run them:
+    ``listener_actions.handle(ControlAction.MAKE_SNAPSHOTS, handler)`` before ``start()``.
+    """
+    settings = runtime.settings
+    configs = ModuleConfigs(platform_config, modules, runtime.config.modules)
+    actions = ControlActions(runtime.config.control.allowed_actions, role)
+    actions.handle(ControlAction.REFRESH_MODULE_CONFIG, refresh_module_config(configs))
+    if hooks is not None:
+        claims = ClaimStore(runtime.session, settings.cassandra.keyspace, replica)
+        actions.handle(
+            ControlAction.REFRESH_ON_ENTITY_CREATION,
+            EntityCreationRefresh(
+                hooks,
+                runtime.config.model_spec.entities,
+                runtime.store().eids,
+                lambda slot: claims.claim("control", slot),
+                lambda tasks: _emit(runtime, tasks),
+            ),
+        )
+    return ControlListener(
+        source=TopicReader(settings.kafka.client_config(), runtime.topic("control")),
+        acks=make_producer(settings.kafka, _log_failed_ack, **{"linger.ms": 0}),
+        ack_topic=runtime.topic("control_acks"),
+        actions=actions,
+        configs=configs,
+        replica=replica,
+        heartbeat_seconds=settings.control.heartbeat_seconds,
+        observer=observer,
+    )
+
+
+@dataclass
+class WorkerReplica:
+    """An ingestion worker with its control listener, metrics and health, ready to run:
+    ``listener.start()``, then ``worker.run()`` (on the same thread), then
+    ``listener.close()``."""
+
+    instance: str
+    worker: IngestWorker
+    listener: ControlListener
+    modules: dict[str, BaseModule]
+    metrics: Metrics
+    health: Health
+
+
+def build_worker_replica(
+    runtime: Runtime,
+    platform_config: PlatformConfig,
+    loaded: LoadedModules,
+    metrics: Metrics,
+    instance: str | None = None,
+) -> WorkerReplica:
+    """Everything ``streamcore worker`` runs, wired: hook and batch metrics, timed state
+    store, control listener between batches, liveness and readiness."""
+    instance = instance or instance_name()
+    health = Health(runtime.settings.metrics.liveness_seconds)
+    hooks = loaded.registrar.ingestion_hooks(HookMetrics(metrics))
+    worker = build_ingest_worker(
+        runtime, hooks=hooks, observer=IngestMetrics(metrics), instance=instance, metrics=metrics
+    )
+    listener = build_control_listener(
+        runtime,
+        platform_config,
+        loaded.modules,
+        role="worker",
+        replica=instance,
+        hooks=hooks,
+        observer=ControlMetrics(metrics),
+    )
+    instrument_worker(worker, listener, health, metrics)
+    return WorkerReplica(instance, worker, listener, loaded.modules, metrics, health)
+
+
+def instrument_worker(
+    worker: IngestWorker, listener: ControlListener, health: Health, metrics: Metrics
+) -> None:
+    """Between batches, on the worker's thread: beat, handle control messages, sample the
+    consumer. Ready once partitions are assigned and the control topic is caught up."""
+    consumer_metrics = ConsumerMetrics(metrics)
+
+    def control() -> None:
+        listener.poll()
+
+    worker.between_batches.extend(
+        [health.beat, control, lambda: consumer_metrics.sample(worker.consumer)]
+    )
+    health.checks.append(
+        lambda: None if worker.consumer.assignment else "no input partitions assigned"
+    )
+    health.checks.append(lambda: None if listener.caught_up else "control topic not caught up")
+
+
+def _emit(runtime: Runtime, tasks: list[DataPointTask]) -> int:
+    """Send tasks derived outside a batch to the input topic; the count sent."""
+    sent = 0
+    with DataPointProducer(runtime.settings, runtime.app_name, runtime.config.model_spec) as out:
+        for task in tasks:
+            try:
+                out.send(task)
+                sent += 1
+            except InvalidDataPointError as exc:
+                log.error("a hook derived an invalid task for %s %s: %s", task.etype, task.eid, exc)
+    return sent
+
+
+def _log_failed_ack(report: DeliveryReport) -> None:
+    if report.error is not None:
+        log.warning("control acknowledgement not delivered: %s", report.error)
 
 
 # Snapshots -------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ class TopicSettings(BaseModel):
 
     input: str | None = None
     control: str | None = None
+    control_acks: str | None = None
     dead_letter: str | None = None
     snapshots: str | None = None
     snapshot_tasks: str | None = None
@@ -88,6 +89,22 @@ class MetricsSettings(BaseModel):
 
     host: str = "0.0.0.0"
     port: int = Field(default=9100, ge=0, le=65535)
+    liveness_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="/healthz fails when the process loop has not beaten for this long.",
+    )
+
+
+class ControlSettings(BaseModel):
+    """How replicas take part in the control protocol (see ``streamcore.control``)."""
+
+    heartbeat_seconds: float = Field(
+        default=5.0, gt=0, description="Every replica announces itself this often."
+    )
+    live_heartbeats: int = Field(
+        default=3, ge=1, description="A replica silent for this many heartbeats is not live."
+    )
 
 
 class SnapshotSettings(BaseModel):
@@ -138,6 +155,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
+    control: ControlSettings = Field(default_factory=ControlSettings)
     dp3_compat: bool = Field(
         default=False,
         description="Let unchanged DP³ modules (importing dp3.common.*) load and run.",

@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from streamcore.cli.control import control
 from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
 from streamcore.cli.run import worker
@@ -28,6 +29,7 @@ main.add_command(check_config)
 main.add_command(setup)
 main.add_command(produce)
 main.add_command(worker)
+main.add_command(control)
 main.add_command(snapshots)
 main.add_command(make_snapshots)
 main.add_command(scheduler)

@@ -21,18 +21,24 @@ log = logging.getLogger(__name__)
 def worker(config_dir: str, app_name: str, process_index: int) -> None:
     """Run an ingestion worker: one member of the application's consumer group.
 
+    It also follows the control topic (applying actions between batches) and serves
+    /metrics, /healthz and /readyz on STREAMCORE_METRICS__PORT (0: off).
     SIGTERM or SIGINT finishes the batch in hand, commits it and leaves the group.
     """
+    from prometheus_client import REGISTRY
+
+    from streamcore.metrics import Metrics, serve_metrics
     from streamcore.module.loader import load_modules, start_modules, stop_modules
-    from streamcore.runtime import build_ingest_worker, open_runtime
+    from streamcore.runtime import build_worker_replica, open_runtime
 
     config = load_config_or_exit(config_dir)
     settings = Settings()
-    loaded = load_modules(
-        config.platform_config(app_name, process_index), dp3_compat=settings.dp3_compat
-    )
+    platform_config = config.platform_config(app_name, process_index)
+    loaded = load_modules(platform_config, dp3_compat=settings.dp3_compat)
     runtime = open_runtime(settings, config, app_name)
-    ingest = build_ingest_worker(runtime, hooks=loaded.registrar.ingestion_hooks())
+    replica = build_worker_replica(runtime, platform_config, loaded, Metrics(REGISTRY))
+    ingest, listener = replica.worker, replica.listener
+    server = serve_metrics(settings.metrics, REGISTRY, replica.health)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: finishing the batch in hand, then leaving", signum)
@@ -40,11 +46,15 @@ def worker(config_dir: str, app_name: str, process_index: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    listener.start()
     start_modules(loaded.modules)
-    log.info("worker of %s consuming %s", app_name, runtime.topic("input"))
+    log.info("worker %s of %s consuming %s", replica.instance, app_name, runtime.topic("input"))
     try:
         ingest.run()
     finally:
+        listener.close()
         stop_modules(loaded.modules)
         runtime.close()
+        if server is not None:
+            server.close()
     log.info("worker stopped cleanly")

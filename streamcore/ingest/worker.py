@@ -56,6 +56,10 @@ class BatchResult:
     data_points: int = 0
     derived: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    timestamps_ms: list[int] = field(default_factory=list)
+    """Kafka timestamps of the batch's records (for end-to-end latency)."""
+    durable_at: float = 0.0
+    """Wall-clock time (``time.time()``) when the batch's state was written."""
 
 
 class BatchObserver(Protocol):
@@ -125,7 +129,7 @@ class IngestWorker:
     def process_batch(self, records: list[InputRecord]) -> BatchResult:
         started = time.perf_counter()
         now = datetime.now(UTC)
-        result = BatchResult(records=len(records))
+        result = BatchResult(records=len(records), timestamps_ms=[r.timestamp_ms for r in records])
         groups = self._decode_and_group(records, result)
         entities = self._entities(groups)
         derived: list[tuple[InputRecord, DataPointTask]] = []
@@ -137,6 +141,7 @@ class IngestWorker:
                     for new in self.processor.process(record, task, origin, now):
                         derived.append((input_record, new))
             self.store.write(list(entities.values()), now)
+            result.durable_at = time.time()
             outputs = self._outputs(derived, result)
             self.output.commit(outputs, _next_offsets(records), self.consumer.group_metadata())
         except BaseException:

@@ -86,7 +86,7 @@ class BatchConsumer:
                 if error.code() != KafkaError._PARTITION_EOF:
                     log.warning("consumer error: %s", error)
                 continue
-            records.append(_record(message))
+            records.append(record_of(message))
         return records
 
     def rewind(self, offsets: dict[Partition, int]) -> None:
@@ -104,12 +104,27 @@ class BatchConsumer:
         )
         return {(tp.topic, tp.partition): tp.offset for tp in found}
 
+    def lag(self) -> dict[Partition, int]:
+        """Records behind the end of each assigned partition, from the client's cache.
+
+        The end is the high watermark of the last fetch (the last stable offset under
+        ``read_committed``), so this asks the broker nothing; a partition not fetched yet
+        is left out.
+        """
+        assigned = [TopicPartition(t, p) for t, p in self.assignment]
+        lag: dict[Partition, int] = {}
+        for tp in self._consumer.position(assigned) if assigned else []:
+            _, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if tp.offset >= 0 and high >= 0:
+                lag[(tp.topic, tp.partition)] = max(0, high - tp.offset)
+        return lag
+
     def close(self) -> None:
         """Leave the group now, so the partitions move without a session timeout."""
         self._consumer.close()
 
 
-def _record(message: Message) -> InputRecord:
+def record_of(message: Message) -> InputRecord:
     _, timestamp = message.timestamp()
     return InputRecord(
         topic=message.topic() or "",

@@ -2,7 +2,10 @@
 
 Roles and their names come from ``TopicSettings``. Every role gets the configured
 partition count except ``control``, which has one partition so all workers see control
-actions in the order they were sent.
+actions in the order they were sent, and ``control_acks`` (replicas' acknowledgements and
+heartbeats, read whole by ``streamcore control``). The control topic keeps its messages
+forever (a restarted replica re-reads it for the latest module configurations); the
+acknowledgements are only needed for minutes and kept a day.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from confluent_kafka.cimpl import NewTopic
 from streamcore.errors import StreamcoreError
 from streamcore.settings import TopicSettings
 
-TOPIC_ROLES = ("input", "control", "dead_letter", "snapshots", "snapshot_tasks")
-SINGLE_PARTITION_ROLES = frozenset({"control"})
+TOPIC_ROLES = ("input", "control", "control_acks", "dead_letter", "snapshots", "snapshot_tasks")
+SINGLE_PARTITION_ROLES = frozenset({"control", "control_acks"})
+ROLE_CONFIGS: dict[str, dict[str, str]] = {
+    "control": {"retention.ms": "-1"},
+    "control_acks": {"retention.ms": str(24 * 3600 * 1000)},
+}
 
 
 @dataclass
@@ -35,6 +42,7 @@ def planned_topics(topics: TopicSettings, app_name: str) -> dict[str, NewTopic]:
             topics.name(role, app_name),
             num_partitions=1 if role in SINGLE_PARTITION_ROLES else topics.partitions,
             replication_factor=topics.replication_factor,
+            config=ROLE_CONFIGS.get(role, {}),
         )
         for role in TOPIC_ROLES
     }

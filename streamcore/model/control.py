@@ -14,11 +14,13 @@ class ControlAction(Enum):
     REFRESH_MODULE_CONFIG = "refresh_module_config"
     MAKE_SNAPSHOTS = "make_snapshots"
     REFRESH_ON_ENTITY_CREATION = "refresh_on_entity_creation"
+    PING = "ping"
+    """streamcore's own: every live replica acknowledges, changing nothing."""
 
 
 @dataclass(slots=True)
 class ControlMessage:
-    """An action for every worker; ``payload`` carries e.g. ``module`` or ``etype``."""
+    """An action for every replica; ``payload`` carries e.g. ``module`` or ``etype``."""
 
     action: ControlAction
     payload: dict[str, str] = field(default_factory=dict)

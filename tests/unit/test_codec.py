@@ -194,6 +194,7 @@ def test_shipped_registry_knows_every_schema() -> None:
     assert set(registry.current) == {
         "streamcore.DataPointTask",
         "streamcore.ControlMessage",
+        "streamcore.ControlAck",
         "streamcore.DeadLetter",
         "streamcore.Snapshot",
         "streamcore.SnapshotTask",
