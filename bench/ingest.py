@@ -6,8 +6,9 @@ Both read the same pre-filled input topic (fresh consumer group, fresh keyspace 
 
 * streamcore: ``IngestWorker`` with the example modules of ``config/`` (hooks, derived
   tasks, one Kafka transaction per batch, entity cache);
-* bare loop: consume + decode + the same Cassandra writes (the same merge rules), offsets
-  committed per batch; no hooks, no transactions, no derived tasks.
+* bare loop: consume + decode + the same Cassandra writes (the same merge rules and the
+  same entity cache, so it reads no more than the worker), offsets committed per batch;
+  no hooks, no transactions, no derived tasks.
 
 Each runs in its own process (spawned); the clock runs from the moment it is ready to
 consume until its group's committed offsets reach the end of the topic (for streamcore
@@ -79,6 +80,7 @@ def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any)
 
     from streamcore.codec.tasks import TaskDecoder
     from streamcore.config import load_config
+    from streamcore.ingest.cache import EntityCache
     from streamcore.ingest.processor import NoHooks, TaskProcessor
     from streamcore.runtime import open_runtime
     from streamcore.settings import Settings
@@ -89,6 +91,7 @@ def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any)
     store = runtime.store()
     decoder = TaskDecoder(config.model_spec)
     apply = TaskProcessor(config.model_spec, NoHooks())
+    cache = EntityCache(settings.worker.cache_entities)
     consumer = Consumer(
         {
             **settings.kafka.client_config(),
@@ -108,11 +111,15 @@ def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any)
         for message in messages:
             task = decoder.decode(message.value())
             groups.setdefault((task.etype, task.eid), []).append(task)
-        records = dict(zip(groups, store.load(list(groups)), strict=True))
+        records = {key: cache.get(key) for key in groups}
+        missing = [key for key, record in records.items() if record is None]
+        records.update(zip(missing, store.load(missing), strict=True))
         for key, tasks in groups.items():
             for task in tasks:
                 apply.process(records[key], task, "bare", now)
         store.write(list(records.values()), now)
+        for key, record in records.items():
+            cache.put(key, ("input", 0), record)
         consumer.commit(asynchronous=False)
     consumer.close()
     runtime.close()
