@@ -1,66 +1,164 @@
-"""The quick start's main job: show the whole path works on the local servers.
+"""The quick start's main job: the whole flow on the local servers, end to end.
 
-Today it round-trips a record through Kafka and a row through Cassandra; it grows with the
-platform into the full ingest -> profile -> snapshot demo.
+1. ``setup``: the application's topics and Cassandra keyspace (idempotent);
+2. ``produce``: DP³ JSON data-points from ``examples/datapoints.json`` (the invalid ones are
+   reported and skipped; 8.8.8.8 is refused by the ``prefix_filter`` module);
+3. an ingestion worker with the example modules applies them and what the hooks derive;
+4. a snapshot run computes current values and runs the correlation modules;
+5. the profile (master record) and the latest snapshot of an IP are printed.
+
+Run it with ``scripts/demo`` (which starts the dev servers first). Everything lives in the
+application ``demo`` and keyspace ``streamcore_demo``; running it again adds to them.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import threading
 import time
-import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
-
+from streamcore.cli.data import SETUP_STEPS
+from streamcore.codec.dp3json import read_items
+from streamcore.config import load_config
+from streamcore.errors import InvalidDataPointError
+from streamcore.model.datapoint import DataPointTask
+from streamcore.model.primitives import parse_time
+from streamcore.module.loader import load_modules, start_modules, stop_modules
+from streamcore.producer import DataPointProducer
+from streamcore.runtime import (
+    Runtime,
+    build_ingest_worker,
+    build_snapshot_worker,
+    make_snapshots,
+    open_runtime,
+)
 from streamcore.settings import Settings
-from streamcore.state.session import open_session
+from streamcore.state.master import master_record
+from streamcore.state.merge import to_millis
+from streamcore.state.snapshots import SnapshotStore
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = "demo"
+KEYSPACE = "streamcore_demo"
+SHOWN = "192.0.2.10"
 
 
-def main() -> int:
-    settings = Settings()
-    run = uuid.uuid4().hex[:8]
-    topic = f"demo-{run}.roundtrip"
-    config = settings.kafka.client_config()
+def main(
+    config_dir: Path = ROOT / "config",
+    data: Path = ROOT / "examples" / "datapoints.json",
+    app: str = APP,
+    keyspace: str = KEYSPACE,
+    base: Settings | None = None,
+) -> int:
+    base = base or Settings()
+    settings = base.model_copy(
+        update={"cassandra": base.cassandra.model_copy(update={"keyspace": keyspace})}
+    )
+    config = load_config(config_dir)
+    print(f"== setup ({app})")
+    for step in SETUP_STEPS:
+        for line in step(settings, app, config):
+            print(f"   {line}")
 
-    admin = AdminClient(config)
-    admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic].result()
-    producer = Producer({**config, "enable.idempotence": True})
-    producer.produce(topic, key=b"ip:192.0.2.1", value=b'{"attr": "hostname", "v": "example.org"}')
-    producer.flush(10)
-    consumer = Consumer({**config, "group.id": f"demo-{run}", "auto.offset.reset": "earliest"})
-    consumer.subscribe([topic])
-    started = time.monotonic()
-    message = None
-    while time.monotonic() - started < 30:
-        message = consumer.poll(0.5)
-        if message is not None and message.error() is None:
-            break
-    consumer.close()
-    admin.delete_topics([topic])
-    if message is None or message.error() is not None:
-        print("kafka: no record came back", file=sys.stderr)
-        return 1
-    print(f"kafka: {message.key()!r} -> {message.value()!r} via {topic}")
+    print(f"== produce {data.relative_to(ROOT)}")
+    sent, newest = produce(settings, app, config.model_spec, data)
 
-    session = open_session(settings.cassandra)
+    loaded = load_modules(config.platform_config(app))
+    runtime = open_runtime(settings, config, app)
+    start_modules(loaded.modules)
     try:
-        keyspace = f"demo_{run}"
-        session.execute(
-            f"CREATE KEYSPACE {keyspace} WITH replication = "
-            "{'class': 'SimpleStrategy', 'replication_factor': 1}"
-        )
-        session.execute(f"CREATE TABLE {keyspace}.profile (eid text PRIMARY KEY, hostname text)")
-        session.execute(
-            f"INSERT INTO {keyspace}.profile (eid, hostname) VALUES (%s, %s)",
-            ("192.0.2.1", "example.org"),
-        )
-        row = session.execute(f"SELECT eid, hostname FROM {keyspace}.profile").one()
-        print(f"cassandra: {row.eid} -> {row.hostname} via {keyspace}.profile")
-        session.execute(f"DROP KEYSPACE {keyspace}", timeout=60)
+        ingest = build_ingest_worker(runtime, hooks=loaded.registrar.ingestion_hooks())
+        snapshots = build_snapshot_worker(runtime, loaded.registrar.registry, trigger=False)
+        with background(ingest.run, ingest.stop), background(snapshots.run, snapshots.stop):
+            print(f"== ingest: worker applying {sent} data-points and what the hooks derive")
+            profile = wait(lambda: derived_profile(runtime, newest), "the derived profile")
+            print("== snapshot run")
+            run = make_snapshots(runtime)
+            store = SnapshotStore(runtime.session, keyspace, config.model_spec)
+            latest = wait(lambda: fresh(store.latest("ip", SHOWN), run), "the snapshot")
     finally:
-        session.cluster.shutdown()
+        stop_modules(loaded.modules)
+        runtime.close()
+    print(f"== profile of ip {SHOWN} (master record)")
+    print(json.dumps(profile, indent=2, default=str, sort_keys=True))
+    print(f"== latest snapshot of ip {SHOWN} (run {run.isoformat()})")
+    print(json.dumps(latest[1], indent=2, default=str, sort_keys=True))
     return 0
+
+
+def produce(settings: Settings, app: str, model: Any, data: Path) -> tuple[int, datetime]:
+    """Send the file's data-points, their times moved so the newest ended 5 minutes ago
+    (so the snapshot, taken now, sees them as current)."""
+    items = list(read_items(data.read_text()))
+    ends = [
+        parse_time(i.data_point.t2 or i.data_point.t1)
+        for i in items
+        if i.data_point is not None and i.data_point.t1 is not None
+    ]
+    shift = datetime.now(UTC) - timedelta(minutes=5) - max(ends) if ends else timedelta()
+    sent = 0
+    with DataPointProducer(settings, app, model) as producer:
+        for item in items:
+            if item.data_point is None:
+                print(f"   line {item.line}: {item.error}")
+                continue
+            dp = item.data_point
+            if dp.t1 is not None:
+                dp.t1 = parse_time(dp.t1) + shift
+                dp.t2 = parse_time(dp.t2) + shift if dp.t2 is not None else None
+            try:
+                producer.send(DataPointTask(str(dp.etype), dp.eid, [dp]))
+            except InvalidDataPointError as exc:
+                print(f"   line {item.line}: rejected: {exc}")
+                continue
+            sent += 1
+    print(f"   sent {sent} data-points ({producer.delivered} delivered)")
+    return sent, (max(ends) + shift if ends else datetime.now(UTC))
+
+
+def derived_profile(runtime: Runtime, newest: datetime) -> dict[str, Any] | None:
+    """The master record once this run's data and the hooks' derivations are in."""
+    (record,) = runtime.store().load([("ip", runtime.config.model_spec.parse_eid("ip", SHOWN))])
+    attrs = record.attrs
+    if not all(name in attrs for name in ("risk", "domains", "first_seen", "open_ports")):
+        return None
+    if max(row.t2 for row in attrs["open_ports"].values() if row.t2) < to_millis(newest):
+        return None
+    return master_record(record, runtime.config.model_spec)
+
+
+def fresh(latest: Any, run: Any) -> Any:
+    return latest if latest is not None and latest[0] >= run else None
+
+
+class background:
+    """Runs ``loop`` in a thread for the ``with`` block; ``stop`` ends it."""
+
+    def __init__(self, loop: Callable[[], None], stop: Callable[[], None]) -> None:
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.stop = stop
+
+    def __enter__(self) -> background:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+        self.thread.join(60)
+
+
+def wait(condition: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while (value := condition()) is None:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"demo: {what} did not appear within {timeout:.0f} s")
+        time.sleep(0.5)
+    return value
 
 
 if __name__ == "__main__":
