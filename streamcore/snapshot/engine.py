@@ -38,8 +38,8 @@ from streamcore.model.modelspec import ModelSpec
 from streamcore.module.refresh import write_plain_values
 from streamcore.snapshot import links
 from streamcore.snapshot.hooks import SnapshotHooks
-from streamcore.snapshot.master import master_record
 from streamcore.snapshot.values import current_values, timeseries_history
+from streamcore.state.master import master_record
 from streamcore.state.record import EntityRecord
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class Snapshotter:
         def master(key: EntityKey) -> dict[str, Any]:
             if key not in masters:
                 record = stored.get(key)
-                masters[key] = master_record(self._model, record) if record else {"_id": key[1]}
+                masters[key] = master_record(record, self._model) if record else {"_id": key[1]}
             return masters[key]
 
         def emit(key: EntityKey | None, tasks: list[DataPointTask]) -> None:

@@ -34,7 +34,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def master_record(record: EntityRecord, model: ModelSpec) -> dict[str, Any]:
     """The DP³ master record of ``record`` (attributes the model no longer has left out)."""
-    document: dict[str, Any] = {"_id": record.eid, "#time_created": record.created}
+    document: dict[str, Any] = {"_id": record.eid}
+    if record.created is not None:
+        document["#time_created"] = record.created
     if record.ttl_tokens:
         document["#ttl"] = dict(record.ttl_tokens)
     specs = model.entity_attributes[record.etype]
@@ -44,7 +46,7 @@ def master_record(record: EntityRecord, model: ModelSpec) -> dict[str, Any]:
             continue
         if isinstance(spec, AttrSpecObservations):
             document[attr] = [
-                {"t1": row.t1, "t2": row.t2, "v": _value(row.value), "c": row.c}
+                {"t1": row.t1, "t2": row.t2, "v": _value(row.value), "c": _c(row.c)}
                 for row in _by_time(rows.values())
             ]
         elif isinstance(spec, AttrSpecTimeseries):
@@ -56,6 +58,10 @@ def master_record(record: EntityRecord, model: ModelSpec) -> dict[str, Any]:
             row = rows[PLAIN_KEY]
             document[attr] = {"v": _value(row.value), "ts_last_update": row.t1}
     return document
+
+
+def _c(confidence: float | None) -> float:
+    return 1.0 if confidence is None else confidence
 
 
 def _by_time(rows: Iterable[Row]) -> list[Row]:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from streamcore.model.datapoint import Link
-from streamcore.snapshot.master import master_record
 from streamcore.snapshot.values import current_values, extrapolate_confidence, timeseries_history
 from streamcore.state.encoding import dumps
+from streamcore.state.master import master_record
 from streamcore.state.merge import chunk_key, interval_key
 from streamcore.state.record import PLAIN_KEY, EntityRecord, Row
 from streamcore.testing.config import model_spec_from_dicts
@@ -174,7 +174,7 @@ def test_master_record_has_dp3_document_shape() -> None:
     record = EntityRecord("ip", "1.2.3.4", "1.2.3.4", exists=True, created=T0)
     record.put("note", PLAIN_KEY, Row("hi", '"hi"', t1=T0))
     obs(record, "os", "linux", 0, 10, c=0.9)
-    document = master_record(MODEL, record)
+    document = master_record(record, MODEL)
     assert document["_id"] == "1.2.3.4"
     assert document["#time_created"] == T0
     assert document["note"] == {"v": "hi", "ts_last_update": T0}
