@@ -66,6 +66,17 @@ class CronSchedule:
             )
         raise ValueError(f"no fire time found for {self.fields}")
 
+    def latest_at_or_before(self, moment: datetime) -> datetime:
+        """The newest fire time at or before ``moment`` (aware), in UTC."""
+        start = moment.astimezone(self.zone).replace(microsecond=0) + timedelta(seconds=1)
+        for _ in range(1000):
+            candidate: datetime = croniter(self._expression, start, day_or=False).get_prev(datetime)
+            if self._weeks is None or candidate.isocalendar().week in self._weeks:
+                return candidate.astimezone(UTC)
+            monday = candidate.date() - timedelta(days=candidate.weekday())
+            start = datetime.combine(monday, datetime.min.time(), self.zone)
+        raise ValueError(f"no fire time found for {self.fields}")
+
     def interval_at(self, moment: datetime) -> timedelta:
         """The gap between the two fire times following ``moment`` (a period estimate)."""
         first = self.next_after(moment)
