@@ -15,10 +15,11 @@ from typing import Any
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import ResponseFuture, Session
-from cassandra.query import BatchStatement, BatchType, PreparedStatement
+from cassandra.query import PreparedStatement
 
 from streamcore.errors import StateError
 from streamcore.model.modelspec import ModelSpec
+from streamcore.state.batches import BatchPacker
 from streamcore.state.encoding import eid_text
 from streamcore.state.merge import row_expiry
 from streamcore.state.record import EntityRecord, Row
@@ -26,9 +27,6 @@ from streamcore.state.schema import INDEX_BUCKETS, index_bucket, keyspace_ddl, t
 from streamcore.state.values import StoredValues
 
 EntityKey = tuple[str, str]
-
-MAX_BATCH_ROWS = 64
-MAX_BATCH_BYTES = 40_000
 
 
 def create_schema(session: Session, keyspace: str, replication_factor: int = 1) -> None:
@@ -155,7 +153,7 @@ class CassandraStore:
         """
         now = now or datetime.now(UTC)
         records = list(records)
-        packer = _BatchPacker(self._consistency)
+        packer = BatchPacker(self._consistency)
         for record in records:
             rows = self._entity_rows(record, now)
             if rows:
@@ -203,49 +201,6 @@ class CassandraStore:
             values = (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0)
             rows.append((self._upsert.bind(values), 96 + len(row.v_json)))
         return rows
-
-
-class _BatchPacker:
-    """Unlogged batches of at most ``MAX_BATCH_ROWS`` rows / ``MAX_BATCH_BYTES`` per replica.
-
-    The byte limit keeps batches under Cassandra's default ``batch_size_fail_threshold``
-    (50 KiB); an entity larger than a batch gets batches of its own.
-    """
-
-    def __init__(self, consistency: int) -> None:
-        self._consistency = consistency
-        self._open: dict[Any, tuple[BatchStatement, int]] = {}
-        self._full: list[BatchStatement] = []
-        self.rows = 0
-
-    def add(self, replica: Any, rows: list[tuple[Any, int]]) -> None:
-        size = sum(n for _, n in rows)
-        batch, used = self._open.get(replica, (None, 0))
-        if batch is not None and (
-            len(batch) + len(rows) > MAX_BATCH_ROWS or used + size > MAX_BATCH_BYTES
-        ):
-            self._full.append(batch)
-            batch, used = None, 0
-        if batch is None:
-            batch = BatchStatement(
-                batch_type=BatchType.UNLOGGED, consistency_level=self._consistency
-            )
-        for statement, n in rows:
-            if len(batch) >= MAX_BATCH_ROWS or (len(batch) and used + n > MAX_BATCH_BYTES):
-                self._full.append(batch)
-                batch, used = (
-                    BatchStatement(
-                        batch_type=BatchType.UNLOGGED, consistency_level=self._consistency
-                    ),
-                    0,
-                )
-            batch.add(statement)
-            used += n
-        self._open[replica] = (batch, used)
-        self.rows += len(rows)
-
-    def batches(self) -> list[BatchStatement]:
-        return self._full + [batch for batch, _ in self._open.values() if len(batch)]
 
 
 def _all_rows(future: ResponseFuture) -> list[Any]:

@@ -7,28 +7,32 @@ paged range query streams whole records (rows arrive grouped by partition) with 
 per-entity round trip.
 
 Snapshots are written one row per entity with the retention as TTL (see
-``snapshot_schema``); runs and finished tasks are recorded for progress and completion.
+``snapshot_schema``), packed in token-aware unlogged batches; runs and finished tasks
+are recorded for progress and completion.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import ResponseFuture, Session
-from cassandra.query import SimpleStatement
+from cassandra.query import BatchStatement, SimpleStatement
 
 from streamcore.errors import StateError
 from streamcore.model.modelspec import ModelSpec
+from streamcore.state.batches import BatchPacker, replica_of
 from streamcore.state.record import EntityRecord, Row
 from streamcore.state.values import StoredValues
 
 TOKEN_MIN = -(2**63)
 TOKEN_MAX = 2**63 - 1
-IN_FLIGHT = 512
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+IN_FLIGHT = 64
+"""Snapshot batches in flight at once (each up to ``MAX_BATCH_ROWS`` rows)."""
 
 
 def token_range(task: int, tasks: int) -> tuple[int, int]:
@@ -41,6 +45,8 @@ def token_range(task: int, tasks: int) -> tuple[int, int]:
 class SnapshotStore:
     def __init__(self, session: Session, keyspace: str, model: ModelSpec) -> None:
         self._session = session
+        self._keyspace = keyspace
+        self._metadata = session.cluster.metadata
         self._model = model
         self._values = StoredValues(model)
         ks = keyspace
@@ -124,16 +130,27 @@ class SnapshotStore:
     # Snapshots --------------------------------------------------------------------------
 
     def save(self, snapshots: Iterable[tuple[str, str, str]], time: datetime, ttl: int) -> int:
-        """Write ``(etype, eid text, values JSON)`` rows at ``time``; returns how many."""
+        """Write ``(etype, eid text, values JSON)`` rows at ``time``; returns how many.
+
+        Rows go in token-aware unlogged batches (``BatchPacker``), each sent as soon as it
+        is full, at most ``IN_FLIGHT`` at a time; returns when every batch is acknowledged.
+        """
+        millis = _millis(time)  # the driver's datetime conversion costs more than the row
+        packer = BatchPacker(ConsistencyLevel.LOCAL_QUORUM)
         pending: list[ResponseFuture] = []
-        count = 0
         for etype, eid, text in snapshots:
-            pending.append(self._session.execute_async(self._insert, (etype, eid, time, text, ttl)))
-            count += 1
+            row = self._insert.bind((etype, eid, millis, text, ttl))
+            packer.add(replica_of(self._metadata, self._keyspace, row), [(row, 64 + len(text))])
+            self._send(packer.full(), pending)
+        self._send(packer.batches(), pending)
+        _wait(pending)
+        return packer.rows
+
+    def _send(self, batches: list[BatchStatement], pending: list[ResponseFuture]) -> None:
+        for batch in batches:
             if len(pending) >= IN_FLIGHT:
                 _wait(pending)
-        _wait(pending)
-        return count
+            pending.append(self._session.execute_async(batch))
 
     def latest(self, etype: str, eid: str) -> tuple[datetime, dict[str, Any]] | None:
         """The newest snapshot of an entity, or None."""
@@ -173,6 +190,11 @@ def _wait(pending: list[ResponseFuture]) -> None:
         raise StateError(f"writing snapshots failed: {exc}") from exc
     finally:
         pending.clear()
+
+
+def _millis(time: datetime) -> int:
+    """Milliseconds since the epoch, as the driver would store ``time`` (exact integers)."""
+    return (_utc_now(time) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _utc(value: datetime | None) -> datetime | None:
