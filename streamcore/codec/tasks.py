@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from streamcore.codec.avro import AvroCodec
+from streamcore.codec.avro import HEADER_LEN, MAGIC, AvroCodec
 from streamcore.codec.binary import Payload, TaskWriter
 from streamcore.codec.binary import series_writer as binary_series_writer
 from streamcore.codec.binary import value_writer as binary_value_writer
+from streamcore.codec.reader import read_task
 from streamcore.codec.schemas import SchemaRegistry, default_registry
 from streamcore.codec.wire import (
     NULL,
@@ -31,8 +32,8 @@ from streamcore.model.spec import AttrSpecClassic, AttrSpecTimeseries
 TASK_SCHEMA = "streamcore.DataPointTask"
 CONTROL_SCHEMA = "streamcore.ControlMessage"
 DEAD_LETTER_SCHEMA = "streamcore.DeadLetter"
-# The DataPointTask schema ``codec.binary`` writes; any other current schema falls back to
-# fastavro (slower, always right).
+# The DataPointTask schema ``codec.binary`` writes and ``codec.reader`` reads; any other
+# schema falls back to fastavro (slower, always right).
 BINARY_FINGERPRINT = bytes.fromhex("5fd731dc80e3bca4")
 
 
@@ -109,18 +110,44 @@ class TaskEncoder:
 
 
 class TaskDecoder:
-    """Bytes -> validated ``DataPointTask``; errors carry the raw record for dead-lettering."""
+    """Bytes -> validated ``DataPointTask``; errors carry the raw record for dead-lettering.
+
+    Messages written with the schema ``codec.reader`` was compiled for are read by it,
+    when that schema is also the current one; others (older writers, schema resolution) go
+    through fastavro (``read_reference``, which tests compare the compiled reader with).
+    """
 
     def __init__(self, model: ModelSpec, registry: SchemaRegistry | None = None) -> None:
         self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA)
         self.model = model
+        self._compiled = self.codec.schema.fingerprint == BINARY_FINGERPRINT
 
     def decode(self, data: bytes, record: RawRecord | None = None) -> DataPointTask:
+        task = self.read(data, record)
+        try:
+            return self.model.validate_task(task)
+        except InvalidDataPointError as exc:
+            raise InvalidDataPointError(str(exc), record) from None
+
+    def read(self, data: bytes, record: RawRecord | None = None) -> DataPointTask:
+        """The task as written, not yet validated against the model."""
+        if not (self._compiled and data[2:HEADER_LEN] == BINARY_FINGERPRINT and data[:2] == MAGIC):
+            return self.read_reference(data, record)
+        try:
+            task, end = read_task(data, HEADER_LEN)
+        except Exception as exc:  # truncated or corrupt input raises many types
+            raise DecodeError(f"corrupt Avro payload: {exc}", record) from exc
+        if end != len(data):
+            raise DecodeError("trailing bytes after the Avro payload", record)
+        return task
+
+    def read_reference(self, data: bytes, record: RawRecord | None = None) -> DataPointTask:
+        """``read`` through fastavro and the schema files (any known writer schema)."""
         datum = self.codec.decode(data, record)
         try:
             etype = datum["etype"]
             eid = datum["eid"]
-            task = DataPointTask(
+            return DataPointTask(
                 etype=etype,
                 eid=eid,
                 data_points=[
@@ -142,10 +169,6 @@ class TaskDecoder:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DecodeError(f"not a DataPointTask: {exc}", record) from exc
-        try:
-            return self.model.validate_task(task)
-        except InvalidDataPointError as exc:
-            raise InvalidDataPointError(str(exc), record) from None
 
 
 class ControlCodec:

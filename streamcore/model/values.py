@@ -162,7 +162,27 @@ def eid_parser(id_data_type: str) -> Parser:
             raise ValueError("expected a non-empty string id")
 
         return parse_string
-    return base
+    return _remembered(base)
+
+
+def _remembered(parse: Parser, limit: int = 50_000) -> Parser:
+    """``parse`` remembering the ids it parsed from text: a worker sees the same entity
+    many times, and building an address object costs more than the rest of a task's
+    checks. Only successes are kept; the values are immutable, so sharing them is safe."""
+    known: dict[str, Any] = {}
+
+    def parse_remembered(value: Any) -> Any:
+        if type(value) is not str:
+            return parse(value)
+        found = known.get(value)
+        if found is None:
+            found = parse(value)
+            if len(known) >= limit:
+                known.clear()
+            known[value] = found
+        return found
+
+    return parse_remembered
 
 
 def compile_parser(data_type: DataType, eid_parsers: Mapping[str, Parser]) -> Parser:

@@ -209,3 +209,13 @@ def test_one_bad_data_point_rejects_the_whole_task() -> None:
     task = DataPointTask("ip", "192.0.2.1", [dp("asn", 1), dp("asn", "bad")])
     with pytest.raises(InvalidDataPointError, match="value 'bad'"):
         example_model().validate_task(task)
+
+
+def test_parsed_entity_ids_are_remembered_and_bad_ones_still_rejected() -> None:
+    model = example_model()
+    first = model.parse_eid("ip", "192.0.2.9")
+    assert model.parse_eid("ip", "192.0.2.9") is first == IPv4Address("192.0.2.9")
+    assert model.parse_eid("ip", first) is first
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not an IPv4 address"):
+            model.parse_eid("ip", "192.0.2.300")
