@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 import signal
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from streamcore.cli.data import app_name_option, load_config_or_exit
 from streamcore.settings import Settings
+
+if TYPE_CHECKING:
+    from streamcore.metrics import Health
+    from streamcore.runtime import Runtime
+    from streamcore.snapshot.worker import SnapshotWorker
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +29,27 @@ def snapshots(config_dir: str, app_name: str, process_index: int, no_trigger: bo
     """Run a snapshot worker: one member of the group sharing snapshot tasks.
 
     Every worker also watches snapshots.yml's creation_rate; at each slot exactly one
-    worker in the cluster starts the run. SIGTERM or SIGINT finishes the task in hand.
+    worker in the cluster starts the run. Serves /metrics, /healthz and /readyz on
+    STREAMCORE_METRICS__PORT (0: off). SIGTERM or SIGINT finishes the task in hand.
     """
+    from prometheus_client import REGISTRY
+
+    from streamcore.metrics import HookMetrics, Metrics, serve_metrics
     from streamcore.module.loader import load_modules, start_modules, stop_modules
     from streamcore.runtime import build_snapshot_worker, open_runtime
     from streamcore.snapshot.worker import worker_stats
 
     config = load_config_or_exit(config_dir)
+    settings = Settings()
     loaded = load_modules(config.platform_config(app_name, process_index))
-    runtime = open_runtime(Settings(), config, app_name)
-    worker = build_snapshot_worker(runtime, loaded.registrar.registry, trigger=not no_trigger)
+    runtime = open_runtime(settings, config, app_name)
+    worker = build_snapshot_worker(
+        runtime,
+        loaded.registrar.registry,
+        observer=HookMetrics(Metrics(REGISTRY)),
+        trigger=not no_trigger,
+    )
+    server = serve_metrics(settings.metrics, REGISTRY, snapshot_health(worker, runtime, settings))
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: finishing the task in hand, then leaving", signum)
@@ -47,7 +64,37 @@ def snapshots(config_dir: str, app_name: str, process_index: int, no_trigger: bo
     finally:
         stop_modules(loaded.modules)
         runtime.close()
+        if server is not None:
+            server.close()
     log.info("snapshot worker stopped: %s", worker_stats(worker))
+
+
+def snapshot_health(worker: SnapshotWorker, runtime: Runtime, settings: Settings) -> Health:
+    """Alive while the worker loop beats (between polls and after every page of a task);
+    ready once Cassandra answers and snapshot task partitions are assigned to it."""
+    from streamcore.metrics import Health
+
+    health = Health(settings.metrics.liveness_seconds)
+    worker.heartbeat = health.beat
+    health.checks.append(lambda: cassandra_down(runtime))
+
+    def assigned() -> str | None:
+        consumer = worker.consumer
+        return (
+            None
+            if consumer is not None and consumer.assignment
+            else "no snapshot task partitions assigned"
+        )
+
+    health.checks.append(assigned)
+    return health
+
+
+def cassandra_down(runtime: Runtime) -> str | None:
+    """None while the runtime's Cassandra session has a live host, else why not (cheap:
+    the driver's own view of its hosts, no query)."""
+    hosts = runtime.session.cluster.metadata.all_hosts()
+    return None if any(host.is_up for host in hosts) else "no Cassandra host is up"
 
 
 @click.command("make-snapshots")

@@ -75,6 +75,8 @@ class Scheduler:
         self._running: set[str] = set()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self.heartbeat: Callable[[], object] = lambda: None
+        """Called by the loop every round, at least once a second (liveness)."""
 
     def run(self) -> None:
         """Fire jobs until ``stop()``; then wait for the jobs in flight to finish."""
@@ -87,6 +89,7 @@ class Scheduler:
                 else:
                     upcoming[job.name] = job.schedule.next_after(now)
             while not self._stopping.is_set():
+                self.heartbeat()
                 self._stopping.wait(self._fire_due(pool, upcoming))
 
     def _fire_due(self, pool: ThreadPoolExecutor, upcoming: dict[str, datetime]) -> float:

@@ -102,14 +102,19 @@ class SnapshotWorker:
         self._next_check = 0.0
         self._stopping = False
         self.stats = SnapshotStats()
+        self.heartbeat: Callable[[], object] = lambda: None
+        """Called on the worker's thread before each poll and after each page (liveness)."""
+        self.consumer: BatchConsumer | None = None
+        """The task consumer while ``run()`` runs (its assignment tells readiness)."""
 
     def stop(self) -> None:
         self._stopping = True
 
     def run(self) -> None:
-        consumer = self._consumer_factory()
+        consumer = self.consumer = self._consumer_factory()
         try:
             while not self._stopping:
+                self.heartbeat()
                 self.between_tasks()
                 for record in consumer.poll_batch(1, 0.5):
                     self.process(record, consumer)
@@ -150,6 +155,7 @@ class SnapshotWorker:
             task.task, task.tasks, self._snapshotter.snapshot_types, self._page
         ):
             entities += self._snapshot_page(chunk, task, outputs)
+            self.heartbeat()
         self._store.task_done(task.run, task.task, entities, self._instance)
         offsets = {(record.topic, record.partition): record.offset + 1}
         self._commit(outputs, (offsets, consumer), rewind=(record, consumer))
