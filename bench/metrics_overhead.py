@@ -43,8 +43,8 @@ def prepare(base: Settings, session: Any, tasks: list[Any]) -> tuple[Settings, s
     from streamcore.producer import DataPointProducer
     from streamcore.state.cassandra import create_schema
 
-    app_name = f"bench-{uuid.uuid4().hex[:8]}"
-    keyspace = f"bench_{uuid.uuid4().hex[:8]}"
+    app_name = f"mbench-{uuid.uuid4().hex[:8]}"
+    keyspace = f"mbench_{uuid.uuid4().hex[:8]}"
     ensure_topics(make_admin(base.kafka), base.topics, app_name)
     create_schema(session, keyspace)
     config = load_config(CONFIG)
@@ -165,8 +165,10 @@ def main() -> int:
                 seconds = run_once(settings, app_name, metrics_on)
             finally:
                 session.execute(f"DROP KEYSPACE {keyspace}", timeout=120)
-                names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(app_name)]
-                admin.delete_topics(names)
+                topics = admin.list_topics(timeout=10).topics
+                names = [t for t in topics if t.startswith(f"{app_name}.")]
+                if names:
+                    admin.delete_topics(names)
             times[metrics_on].append(seconds)
             mode = "on " if metrics_on else "off"
             print(

@@ -164,7 +164,8 @@ def build_control_listener(
     Every process handles ``ping`` and ``refresh_module_config`` for its ``modules``;
     with ``hooks`` (the ingestion hook engine), also ``refresh_on_entity_creation``.
     Other actions (``make_snapshots``) are added by the process that can run them:
-    ``listener_actions.handle(ControlAction.MAKE_SNAPSHOTS, handler)`` before ``start()``.
+    ``listener.actions.handle(ControlAction.MAKE_SNAPSHOTS, handler)`` before ``start()``
+    (``actions.report(make_snapshots, "snapshot run started")`` adapts a plain function).
     """
     settings = runtime.settings
     configs = ModuleConfigs(platform_config, modules, runtime.config.modules)

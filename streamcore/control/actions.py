@@ -55,6 +55,17 @@ class ControlActions:
             return Outcome.FAILED, f"{type(exc).__name__}: {exc}"
 
 
+def report(action: Callable[[], object], done: str) -> Handler:
+    """A handler calling ``action()``; applied with ``done`` (and what it returned, if
+    anything), failed with the error if it raises. For ``make_snapshots`` and the like."""
+
+    def handler(_message: ControlMessage, _offset: int) -> tuple[Outcome, str]:
+        result = action()
+        return Outcome.APPLIED, done if result is None else f"{done}: {result}"
+
+    return handler
+
+
 def _pong(_message: ControlMessage, _offset: int) -> tuple[Outcome, str]:
     return Outcome.APPLIED, "pong"
 

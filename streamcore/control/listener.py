@@ -73,8 +73,8 @@ class ControlListener:
         self._source = source
         self._acks = acks
         self._ack_topic = ack_topic
-        self._actions = actions
-        self._configs = configs
+        self.actions = actions
+        self.configs = configs
         self._heartbeat_seconds = heartbeat_seconds
         self._next_heartbeat = 0.0
         self._observer = observer
@@ -96,13 +96,13 @@ class ControlListener:
                 if self._handle(message, offset) is not Outcome.FAILED:
                     break
         if self._observer is not None:
-            for module, version in self._configs.versions.items():
+            for module, version in self.configs.versions.items():
                 self._observer.config_version(module, version)
         self.caught_up = True
         log.info(
             "control: caught up at offset %d; config versions %s",
             self.next_offset,
-            self._configs.versions,
+            self.configs.versions,
         )
         self._heartbeat(AckKind.HEARTBEAT)
 
@@ -145,7 +145,7 @@ class ControlListener:
     def _handle(self, message: ControlMessage, offset: int) -> Outcome:
         action = message.action.value
         log.info("control: %s (offset %d) %s", action, offset, _arguments(message))
-        outcome, detail = self._actions.run(message, offset)
+        outcome, detail = self.actions.run(message, offset)
         level = logging.ERROR if outcome is Outcome.FAILED else logging.INFO
         log.log(level, "control: %s (offset %d) %s: %s", action, offset, outcome.value, detail)
         if self._observer is not None:
@@ -153,7 +153,7 @@ class ControlListener:
             module = message.payload.get("module", "")
             if message.action is ControlAction.REFRESH_MODULE_CONFIG and module:
                 if outcome is Outcome.APPLIED:
-                    self._observer.config_version(module, self._configs.versions[module])
+                    self._observer.config_version(module, self.configs.versions[module])
                 elif outcome is Outcome.FAILED:
                     self._observer.config_refused(module)
         self._ack(offset, action, outcome, detail)
@@ -163,13 +163,13 @@ class ControlListener:
         self._send(
             ControlAck(
                 self.replica,
-                self._actions.role,
+                self.actions.role,
                 AckKind.ACK,
                 offset,
                 action,
                 outcome,
                 detail,
-                dict(self._configs.versions),
+                dict(self.configs.versions),
             )
         )
 
@@ -178,10 +178,10 @@ class ControlListener:
         self._send(
             ControlAck(
                 self.replica,
-                self._actions.role,
+                self.actions.role,
                 kind,
                 self.next_offset,
-                config_versions=dict(self._configs.versions),
+                config_versions=dict(self.configs.versions),
             )
         )
 

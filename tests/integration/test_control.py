@@ -80,7 +80,7 @@ def test_a_refresh_reaches_two_running_workers_and_changes_their_output(
             version = int(result.output.split("config version ")[1].split(")")[0])
             for replica in (first, second):
                 assert tagger(replica).prefix == "v1-"
-                assert replica.listener._configs.versions["tagger"] == version
+                assert replica.listener.configs.versions["tagger"] == version
                 assert tagger(replica).refresh.isset()  # refresh= hooks re-run in snapshots
             after = hosts("new", 20)
             send_names(runtime, after)
@@ -100,7 +100,7 @@ def test_a_config_refused_by_load_config_leaves_the_old_one_running(
             assert module.prefix == "v0-"
             # the bad config was tried, then the previous one given back
             assert module.loaded[-2:] == [{"prefix": "x-", "fail": True}, {"prefix": "v0-"}]
-            assert replica.listener._configs.versions["tagger"] == 0
+            assert replica.listener.configs.versions["tagger"] == 0
             assert not module.refresh.isset()
             errors = replica.metrics.module_config_errors.labels("tagger")._value.get()
             assert errors == 1
@@ -191,7 +191,7 @@ def test_a_restarted_replica_applies_only_the_latest_config(
                 {"prefix": "b-"},
             ]
             assert module.prefix == "b-"
-            assert replica.listener._configs.versions["tagger"] == good + 1
+            assert replica.listener.configs.versions["tagger"] == good + 1
             handled = replica.metrics.control_messages
             assert handled.labels("refresh_on_entity_creation", "applied")._value.get() == 0
             assert handled.labels("ping", "applied")._value.get() == 0

@@ -11,7 +11,7 @@ import pytest
 from streamcore.codec.tasks import ControlCodec
 from streamcore.config.platform import PlatformConfig
 from streamcore.control.acks import AckCodec, AckKind, ControlAck, Outcome
-from streamcore.control.actions import ControlActions, refresh_module_config
+from streamcore.control.actions import ControlActions, refresh_module_config, report
 from streamcore.control.listener import ControlListener
 from streamcore.control.modules import ModuleConfigs
 from streamcore.control.sender import live_replicas
@@ -192,3 +192,12 @@ def test_catch_up_applies_only_the_latest_config_that_loads_then_follows_new_mes
     assert sink.acks[-1].config_versions == {"scaler": 6}
     listener.close()
     assert sink.acks[-1].kind is AckKind.LEAVING
+
+
+def test_a_plain_function_becomes_a_handler() -> None:
+    actions = ControlActions(["make_snapshots"], "snapshots")
+    actions.handle(ControlAction.MAKE_SNAPSHOTS, report(lambda: "run 7", "snapshot run started"))
+    assert actions.run(ControlMessage(ControlAction.MAKE_SNAPSHOTS), 0) == (
+        Outcome.APPLIED,
+        "snapshot run started: run 7",
+    )
