@@ -145,12 +145,12 @@ class Snapshotter:
         context: dict[EntityKey, EntityRecord] = {}
         fresh = list(loaded)
         while fresh:
-            frontier: list[EntityKey] = []
+            frontier: dict[EntityKey, None] = {}  # ordered and O(1) membership
             for key in fresh:
                 for target in links.targets(self._links, key[0], loaded[key]):
                     components.union(key, target)
-                    if target not in loaded and target not in frontier:
-                        frontier.append(target)
+                    if target not in loaded:
+                        frontier[target] = None
             wanted = [key for key in frontier if not self._oversized(components, key, result)]
             records = self._load(wanted)
             fresh = []

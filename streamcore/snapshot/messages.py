@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from streamcore.codec.avro import AvroCodec
 from streamcore.codec.schemas import SchemaRegistry, default_registry
 from streamcore.errors import RawRecord
@@ -38,12 +40,20 @@ class PublishedSnapshot:
     values: dict[str, Any]
 
 
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def values_json(values: dict[str, Any]) -> str:
-    """Snapshot values as JSON (addresses, times and anything a hook put there as text)."""
-    return json.dumps(values, default=_fallback, separators=(",", ":"))
+    """Snapshot values as JSON (addresses, times and anything a hook put there as text).
+
+    orjson (UTF-8, not ASCII escapes; NaN as null); keys a hook made non-text become text.
+    """
+    return orjson.dumps(values, default=_fallback, option=_OPTIONS).decode()
 
 
 def _fallback(value: Any) -> Any:
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
     try:
         return jsonable(value)
     except TypeError:

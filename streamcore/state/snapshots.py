@@ -20,7 +20,7 @@ from typing import Any
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import ResponseFuture, Session
-from cassandra.query import BatchStatement, SimpleStatement
+from cassandra.query import BatchStatement
 
 from streamcore.errors import StateError
 from streamcore.model.modelspec import ModelSpec
@@ -50,11 +50,11 @@ class SnapshotStore:
         self._model = model
         self._values = StoredValues(model)
         ks = keyspace
-        self._scan_cql = (
-            f"SELECT etype, eid, attr, key, v, t1, t2, c, src, created, created_by, ttl_tokens "
-            f"FROM {ks}.entity_state WHERE token(etype, eid) > %s AND token(etype, eid) <= %s"
-        )
         prepare = session.prepare
+        self._scan = prepare(
+            f"SELECT etype, eid, attr, key, v, t1, t2, c, src, created, created_by, ttl_tokens "
+            f"FROM {ks}.entity_state WHERE token(etype, eid) > ? AND token(etype, eid) <= ?"
+        )
         self._insert = prepare(
             f"INSERT INTO {ks}.snapshots (etype, eid, time, v) VALUES (?, ?, ?, ?) USING TTL ?"
         )
@@ -77,7 +77,14 @@ class SnapshotStore:
             f"SELECT count(*) AS n, sum(entities) AS entities FROM {ks}.snapshot_run_tasks "
             "WHERE run = ?"
         )
-        for statement in (self._insert, self._add_run, self._done, self._run, self._count_done):
+        for statement in (
+            self._scan,
+            self._insert,
+            self._add_run,
+            self._done,
+            self._run,
+            self._count_done,
+        ):
             statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM
 
     # The entity scan --------------------------------------------------------------------
@@ -85,23 +92,33 @@ class SnapshotStore:
     def scan(
         self, task: int, tasks: int, etypes: frozenset[str], page: int = 2000
     ) -> Iterator[list[EntityRecord]]:
-        """Records of ``etypes`` in the task's token range, in lists of about ``page``."""
-        statement = SimpleStatement(self._scan_cql, fetch_size=page)
-        statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM
-        rows = self._session.execute(statement, token_range(task, tasks), timeout=120)
+        """Records of ``etypes`` in the task's token range, in lists of about ``page``.
+
+        The next page of rows is requested before this one is parsed, so Cassandra reads
+        it while the caller works on the records already yielded.
+        """
+        statement = self._scan.bind(token_range(task, tasks))
+        statement.fetch_size = page
+        future: ResponseFuture | None = self._session.execute_async(statement, timeout=120)
         chunk: list[EntityRecord] = []
         record: EntityRecord | None = None
-        for row in rows:
-            if row.etype not in etypes:
-                continue
-            if record is None or record.eid_key != row.eid or record.etype != row.etype:
-                if record is not None and record.exists:
-                    chunk.append(record)
-                    if len(chunk) >= page:
-                        yield chunk
-                        chunk = []
-                record = self._start(row)
-            self._add(record, row)
+        while future is not None:
+            result = _result(future)
+            rows, state = result.current_rows, result.paging_state
+            future = None
+            if state is not None:
+                future = self._session.execute_async(statement, timeout=120, paging_state=state)
+            for row in rows:
+                if row.etype not in etypes:
+                    continue
+                if record is None or record.eid_key != row.eid or record.etype != row.etype:
+                    if record is not None and record.exists:
+                        chunk.append(record)
+                        if len(chunk) >= page:
+                            yield chunk
+                            chunk = []
+                    record = self._start(row)
+                self._add(record, row)
         if record is not None and record.exists:
             chunk.append(record)
         if chunk:
@@ -180,6 +197,13 @@ class SnapshotStore:
         """(tasks finished, entities snapshotted) of a run."""
         row = self._session.execute(self._count_done, (run,)).one()
         return int(row.n), int(row.entities or 0)
+
+
+def _result(future: ResponseFuture) -> Any:
+    try:
+        return future.result()
+    except Exception as exc:
+        raise StateError(f"scanning entity state failed: {exc}") from exc
 
 
 def _wait(pending: list[ResponseFuture]) -> None:

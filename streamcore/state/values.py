@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import AttrSpecTimeseries
 from streamcore.model.values import compile_parser, eid_parser
@@ -42,13 +44,22 @@ class StoredValues:
         return self._eid[etype](text)
 
 
+def _loads(text: str) -> Any:
+    """orjson's parse (several times faster: this runs for every stored row read), with
+    the standard library for what orjson refuses (NaN, integers beyond 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _reader(parse: Callable[[Any], Any]) -> Reader:
-    return lambda text: parse(json.loads(text))
+    return lambda text: parse(_loads(text))
 
 
 def _series_reader(series: dict[str, Callable[[Any], Any]]) -> Reader:
     def read(text: str) -> Any:
-        raw = json.loads(text)
+        raw = _loads(text)
         return {
             name: [series[name](item) for item in items] if name in series else items
             for name, items in raw.items()
