@@ -233,11 +233,15 @@ own copies of the ConfigMaps, which exist before the release's resources do.
 {{- end }}
 
 {{/*
-The process settings (streamcore/settings.py) every container gets, secrets by reference only.
+The process settings (streamcore/settings.py) every container gets, secrets by reference only,
+and the application name (STREAMCORE_APP_NAME, the CLI's --app-name).
 */}}
 {{- define "streamcore.env" -}}
 {{- $k := .Values.kafka }}
 {{- $c := .Values.cassandra -}}
+{{- /* Read by the CLI's --app-name (the config directory's app_name is not). */ -}}
+- name: STREAMCORE_APP_NAME
+  value: {{ include "streamcore.appName" . | quote }}
 - name: STREAMCORE_KAFKA__BOOTSTRAP_SERVERS
   value: {{ $k.bootstrapServers | quote }}
 - name: STREAMCORE_KAFKA__SECURITY_PROTOCOL
@@ -276,7 +280,7 @@ The process settings (streamcore/settings.py) every container gets, secrets by r
   value: {{ $k.topics.partitions | quote }}
 - name: STREAMCORE_TOPICS__REPLICATION_FACTOR
   value: {{ $k.topics.replicationFactor | quote }}
-{{- range $role, $env := dict "input" "INPUT" "control" "CONTROL" "deadLetter" "DEAD_LETTER" "snapshots" "SNAPSHOTS" "snapshotTasks" "SNAPSHOT_TASKS" }}
+{{- range $role, $env := dict "input" "INPUT" "control" "CONTROL" "controlAcks" "CONTROL_ACKS" "deadLetter" "DEAD_LETTER" "snapshots" "SNAPSHOTS" "snapshotTasks" "SNAPSHOT_TASKS" }}
 {{- with index $k.topics $role }}
 - name: STREAMCORE_TOPICS__{{ $env }}
   value: {{ . | quote }}

@@ -59,6 +59,11 @@ spec:
           containerPort: {{ $V.metrics.port }}
           protocol: TCP
       env:
+        {{- if eq $component "worker" }}
+        {{- /* The group KEDA's lag trigger watches (scaledobject.yaml). */}}
+        - name: STREAMCORE_WORKER__CONSUMER_GROUP
+          value: {{ include "streamcore.consumerGroup" $root | quote }}
+        {{- end }}
         {{- include "streamcore.env" $root | nindent 8 }}
       {{- with $V.extraEnvFrom }}
       envFrom:
