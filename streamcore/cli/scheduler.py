@@ -42,7 +42,7 @@ def scheduler(config_dir: str, app_name: str, instance: str | None) -> None:
 
     config = load_config_or_exit(config_dir)
     settings = Settings()
-    loaded = load_modules(config.platform_config(app_name))
+    loaded = load_modules(config.platform_config(app_name), dp3_compat=settings.dp3_compat)
     runtime = open_runtime(settings, config, app_name)
     clock = build_scheduler(runtime, loaded, instance)
     server = serve_metrics(settings.metrics, REGISTRY, scheduler_health(clock, runtime, settings))

@@ -41,7 +41,8 @@ def snapshots(config_dir: str, app_name: str, process_index: int, no_trigger: bo
 
     config = load_config_or_exit(config_dir)
     settings = Settings()
-    loaded = load_modules(config.platform_config(app_name, process_index))
+    platform_config = config.platform_config(app_name, process_index)
+    loaded = load_modules(platform_config, dp3_compat=settings.dp3_compat)
     runtime = open_runtime(settings, config, app_name)
     worker = build_snapshot_worker(
         runtime,
