@@ -5,8 +5,10 @@ cluster) and run completion checks; then one task at a time:
 
 1. the first task of a run on this worker runs the ``snapshot_init`` hooks;
 2. the task's token range is scanned in pages; each page is snapshotted (``Snapshotter``:
-   values, linked entities, correlation hooks) and its snapshots written to Cassandra;
-3. the task is recorded as done (``snapshot_run_tasks``);
+   values, linked entities, correlation hooks) and its snapshots sent to Cassandra (the
+   writes of one page fly while the next page is computed);
+3. once every write of the task is acknowledged, the task is recorded as done
+   (``snapshot_run_tasks``);
 4. one Kafka transaction holds the task's snapshots (``snapshots`` topic), the tasks its
    hooks returned (input topic, keyed by entity) and the task's offset.
 
@@ -35,7 +37,7 @@ from streamcore.snapshot.messages import SnapshotCodec, SnapshotTask, SnapshotTa
 from streamcore.snapshot.runs import RunTrigger
 from streamcore.state.encoding import eid_text
 from streamcore.state.record import EntityRecord
-from streamcore.state.snapshots import SnapshotStore
+from streamcore.state.snapshots import SnapshotStore, SnapshotWrites
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +153,13 @@ class SnapshotWorker:
             self.stats.runs_started += 1
             outputs.extend(self._task_outputs(self.hooks.run_init()))
         entities = 0
+        writes = self._store.writes()
         for chunk in self._store.scan(
             task.task, task.tasks, self._snapshotter.snapshot_types, self._page
         ):
-            entities += self._snapshot_page(chunk, task, outputs)
+            entities += self._snapshot_page(chunk, task, outputs, writes)
             self.heartbeat()
+        writes.wait()
         self._store.task_done(task.run, task.task, entities, self._instance)
         offsets = {(record.topic, record.partition): record.offset + 1}
         self._commit(outputs, (offsets, consumer), rewind=(record, consumer))
@@ -164,13 +168,17 @@ class SnapshotWorker:
         self.stats.seconds += clock.perf_counter() - started
 
     def _snapshot_page(
-        self, chunk: list[EntityRecord], task: SnapshotTask, outputs: list[OutputRecord]
+        self,
+        chunk: list[EntityRecord],
+        task: SnapshotTask,
+        outputs: list[OutputRecord],
+        writes: SnapshotWrites,
     ) -> int:
         result = self._snapshotter.snapshot(chunk, task.run)
         rows = [
             (etype, eid_text(eid), values_json(values)) for etype, eid, values in result.snapshots
         ]
-        self._store.save(rows, task.run, self._ttl)
+        self._store.save(rows, task.run, self._ttl, writes)
         topic = self._topics.snapshots
         for etype, eid, text in rows:
             value = self._snapshot_codec.encode(etype, eid, task.run, text)

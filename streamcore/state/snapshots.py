@@ -129,45 +129,63 @@ class SnapshotStore:
         record.exists = row.created is not None
         record.created = _utc(row.created)
         record.created_by = row.created_by
-        record.ttl_tokens = {k: _utc(v) for k, v in (row.ttl_tokens or {}).items()}  # type: ignore[misc]
+        if row.ttl_tokens:
+            record.ttl_tokens = {k: _utc_now(v) for k, v in row.ttl_tokens.items()}
         return record
 
     def _add(self, record: EntityRecord, row: Any) -> None:
-        if row.attr is None or not self._values.knows(record.etype, row.attr):
+        """One stored row into ``record`` (rows of attributes the model lacks are skipped).
+
+        Runs for every row of a run: one reader lookup, timestamps made aware inline.
+        """
+        attr = row.attr
+        read = self._values.reader(record.etype, attr) if attr is not None else None
+        if read is None:
             return
-        record.attrs.setdefault(row.attr, {})[row.key] = Row(
-            self._values.read(record.etype, row.attr, row.v),
-            row.v,
-            t1=_utc(row.t1),
-            t2=_utc(row.t2),
+        t1, t2, text = row.t1, row.t2, row.v
+        rows = record.attrs.get(attr)
+        if rows is None:
+            rows = record.attrs[attr] = {}
+        rows[row.key] = Row(
+            read(text),
+            text,
+            t1=t1 if t1 is None or t1.tzinfo else t1.replace(tzinfo=UTC),
+            t2=t2 if t2 is None or t2.tzinfo else t2.replace(tzinfo=UTC),
             c=row.c,
             src=row.src,
         )
 
     # Snapshots --------------------------------------------------------------------------
 
-    def save(self, snapshots: Iterable[tuple[str, str, str]], time: datetime, ttl: int) -> int:
+    def save(
+        self,
+        snapshots: Iterable[tuple[str, str, str]],
+        time: datetime,
+        ttl: int,
+        writes: SnapshotWrites | None = None,
+    ) -> int:
         """Write ``(etype, eid text, values JSON)`` rows at ``time``; returns how many.
 
         Rows go in token-aware unlogged batches (``BatchPacker``), each sent as soon as it
-        is full, at most ``IN_FLIGHT`` at a time; returns when every batch is acknowledged.
+        is full. Without ``writes`` this returns when every batch is acknowledged; with it,
+        the batches stay in flight in ``writes`` until its ``wait`` (so the caller can
+        compute the next page meanwhile).
         """
         millis = _millis(time)  # the driver's datetime conversion costs more than the row
         packer = BatchPacker(ConsistencyLevel.LOCAL_QUORUM)
-        pending: list[ResponseFuture] = []
+        flight = writes or self.writes()
         for etype, eid, text in snapshots:
             row = self._insert.bind((etype, eid, millis, text, ttl))
             packer.add(replica_of(self._metadata, self._keyspace, row), [(row, 64 + len(text))])
-            self._send(packer.full(), pending)
-        self._send(packer.batches(), pending)
-        _wait(pending)
+            flight.send(packer.full())
+        flight.send(packer.batches())
+        if writes is None:
+            flight.wait()
         return packer.rows
 
-    def _send(self, batches: list[BatchStatement], pending: list[ResponseFuture]) -> None:
-        for batch in batches:
-            if len(pending) >= IN_FLIGHT:
-                _wait(pending)
-            pending.append(self._session.execute_async(batch))
+    def writes(self) -> SnapshotWrites:
+        """An empty set of in-flight snapshot writes, for ``save``."""
+        return SnapshotWrites(self._session)
 
     def latest(self, etype: str, eid: str) -> tuple[datetime, dict[str, Any]] | None:
         """The newest snapshot of an entity, or None."""
@@ -197,6 +215,28 @@ class SnapshotStore:
         """(tasks finished, entities snapshotted) of a run."""
         row = self._session.execute(self._count_done, (run,)).one()
         return int(row.n), int(row.entities or 0)
+
+
+class SnapshotWrites:
+    """Snapshot batches sent and not yet acknowledged (at most ``IN_FLIGHT``).
+
+    A snapshot task calls ``wait`` before it records itself done, so a task is only ever
+    marked done after all its snapshots are durable.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._pending: list[ResponseFuture] = []
+
+    def send(self, batches: list[BatchStatement]) -> None:
+        for batch in batches:
+            if len(self._pending) >= IN_FLIGHT:
+                _wait(self._pending)
+            self._pending.append(self._session.execute_async(batch))
+
+    def wait(self) -> None:
+        """Return when every batch sent is acknowledged; ``StateError`` if one failed."""
+        _wait(self._pending)
 
 
 def _result(future: ResponseFuture) -> Any:

@@ -37,6 +37,10 @@ class StoredValues:
     def read(self, etype: str, attr: str, text: str) -> Any:
         return self._readers[etype, attr](text)
 
+    def reader(self, etype: str, attr: str) -> Reader | None:
+        """The attribute's reader, or None if the model has no such attribute."""
+        return self._readers.get((etype, attr))
+
     def knows(self, etype: str, attr: str) -> bool:
         return (etype, attr) in self._readers
 
