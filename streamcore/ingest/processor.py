@@ -24,7 +24,7 @@ from streamcore.state.merge import (
     apply_timeseries,
     creation_tokens,
     extend_ttl,
-    lifetime_tokens,
+    lifetime_rule,
     to_millis,
 )
 from streamcore.state.record import EntityRecord
@@ -61,6 +61,13 @@ class TaskProcessor:
     def __init__(self, model: ModelSpec, hooks: IngestionHookRunner) -> None:
         self.model = model
         self.hooks = hooks
+        # Per attribute, what its data-points do to the entity's TTL tokens (mostly nothing).
+        self._lifetimes = {
+            etype: {
+                attr: lifetime_rule(model.entities[etype], spec) for attr, spec in specs.items()
+            }
+            for etype, specs in model.entity_attributes.items()
+        }
 
     def process(
         self, record: EntityRecord, task: DataPointTask, origin: str, now: datetime
@@ -80,12 +87,14 @@ class TaskProcessor:
             record.created = record.created or to_millis(now)
             record.created_by = origin
             record.dirty_meta = True
+            record.indexed = False
             extend_ttl(record, creation_tokens(self.model.entities[etype], now))
             derived.extend(hooks.run_entity_creation(etype, eid, task))
         if task.ttl_tokens:
             extend_ttl(record, task.ttl_tokens)
-        entity = self.model.entities[etype]
         specs = self.model.entity_attributes[etype]
+        lifetimes = self._lifetimes[etype]
+        now_ms = to_millis(now)
         for dp in task.data_points:
             spec = specs[dp.attr]
             if isinstance(spec, AttrSpecObservations):
@@ -93,10 +102,10 @@ class TaskProcessor:
             elif isinstance(spec, AttrSpecTimeseries):
                 apply_timeseries(record, dp)
             else:
-                apply_plain(record, dp, now)
-            tokens = lifetime_tokens(entity, spec, dp, now)
-            if tokens:
-                extend_ttl(record, tokens)
+                apply_plain(record, dp, now_ms)
+            lifetime = lifetimes[dp.attr]
+            if lifetime is not None:
+                extend_ttl(record, lifetime.tokens(dp, now))
         for dp in task.data_points:
             derived.extend(hooks.run_new_attr(etype, eid, dp))
         return derived

@@ -20,6 +20,7 @@ from cassandra.query import PreparedStatement
 from streamcore.errors import StateError
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.batches import BatchPacker
+from streamcore.state.binding import RowBinder
 from streamcore.state.encoding import eid_text
 from streamcore.state.merge import row_expiry
 from streamcore.state.record import EntityRecord, Row
@@ -106,7 +107,7 @@ class CassandraStore:
         record = EntityRecord(etype, eid, text)
         for row in rows:
             if not record.exists:
-                record.exists = row.created is not None
+                record.exists = record.indexed = row.created is not None
                 record.created = _aware(row.created)
                 record.created_by = row.created_by
                 record.ttl_tokens = {k: _utc(v) for k, v in (row.ttl_tokens or {}).items()}
@@ -154,11 +155,12 @@ class CassandraStore:
         now = now or datetime.now(UTC)
         records = list(records)
         packer = BatchPacker(self._consistency)
+        upserts = RowBinder(self._upsert)
         for record in records:
-            rows = self._entity_rows(record, now)
+            rows = self._entity_rows(record, now, upserts)
             if rows:
                 packer.add(self._replica(rows[0][0]), rows)
-            if record.dirty_meta and record.exists:
+            if record.dirty_meta and record.exists and not record.indexed:
                 eid = record.eid_key
                 index = self._index.bind((record.etype, index_bucket(eid), eid, record.created))
                 packer.add(self._replica(index), [(index, 64)])
@@ -169,6 +171,7 @@ class CassandraStore:
             except Exception as exc:
                 raise StateError(f"writing entity state failed: {exc}") from exc
         for record in records:
+            record.indexed = record.indexed or (record.dirty_meta and record.exists)
             record.mark_clean()
         return packer.rows
 
@@ -176,7 +179,9 @@ class CassandraStore:
         replicas = self._metadata.get_replicas(self._keyspace, statement.routing_key)
         return replicas[0] if replicas else None
 
-    def _entity_rows(self, record: EntityRecord, now: datetime) -> list[tuple[Any, int]]:
+    def _entity_rows(
+        self, record: EntityRecord, now: datetime, upserts: RowBinder
+    ) -> list[tuple[Any, int]]:
         """Bound statements of the entity's partition, each with its approximate size."""
         if not (record.dirty_rows or record.dirty_meta or record.deleted):
             return []
@@ -199,8 +204,13 @@ class CassandraStore:
             if ttl is not None and ttl <= 0:
                 continue  # already past its max_age: never stored
             values = (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0)
-            rows.append((self._upsert.bind(values), 96 + len(row.v_json)))
+            rows.append((upserts.bind(values, _UPSERT_REPEATS), 96 + len(row.v_json)))
         return rows
+
+
+# Upsert columns whose values repeat across the rows of a write (type, id, attribute,
+# times, source): serialized once per write.
+_UPSERT_REPEATS = (True, True, True, False, False, True, True, False, True, False)
 
 
 def _all_rows(future: ResponseFuture) -> list[Any]:

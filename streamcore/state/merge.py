@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def to_millis(moment: datetime) -> datetime:
     """Cassandra keeps milliseconds; rounding first keeps replays byte-identical."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    micros = moment.microsecond
+    if micros % 1000 == 0:
+        return moment  # already whole milliseconds (most decoded times)
+    return moment.replace(microsecond=micros - micros % 1000)
 
 
 def interval_key(t1: datetime, t2: datetime | None, v_json: str) -> bytes:
@@ -118,15 +122,19 @@ def apply_timeseries(record: EntityRecord, dp: DataPoint) -> None:
 
 def row_expiry(spec: Any, row: Row) -> datetime | None:
     """When a row falls out of history (``max_age`` after its end), if ever."""
-    if isinstance(spec, AttrSpecObservations):
-        max_age = spec.history_params.max_age
-    elif isinstance(spec, AttrSpecTimeseries):
-        max_age = spec.timeseries_params.max_age
-    else:
-        return None
+    max_age = history_max_age(spec)
     if max_age is None or row.t2 is None:
         return None
     return row.t2 + max_age
+
+
+def history_max_age(spec: Any) -> timedelta | None:
+    """How long an attribute's rows stay after their end (None: plain, or kept forever)."""
+    if isinstance(spec, AttrSpecObservations):
+        return spec.history_params.max_age
+    if isinstance(spec, AttrSpecTimeseries):
+        return spec.timeseries_params.max_age
+    return None
 
 
 def extend_ttl(record: EntityRecord, tokens: dict[str, datetime]) -> None:
@@ -138,22 +146,43 @@ def extend_ttl(record: EntityRecord, tokens: dict[str, datetime]) -> None:
             record.dirty_meta = True
 
 
+@dataclass(frozen=True, slots=True)
+class LifetimeRule:
+    """The TTL tokens a data-point of one attribute gives a ``ttl``-lifetime entity:
+    ``attr:<name>`` for an attribute with a ``ttl``, and ``data`` following the row's
+    expiry under ``mirror_data``. Derived once per attribute (``lifetime_rule``)."""
+
+    attr_token: str
+    ttl: timedelta | None
+    max_age: timedelta | None
+
+    def tokens(self, dp: DataPoint, now: datetime) -> dict[str, datetime]:
+        tokens: dict[str, datetime] = {}
+        if self.ttl is not None:
+            tokens[self.attr_token] = now + self.ttl
+        if self.max_age is not None and dp.t2 is not None:
+            tokens["data"] = dp.t2 + self.max_age
+        return tokens
+
+
+def lifetime_rule(entity: EntitySpec, spec: Any) -> LifetimeRule | None:
+    """None when data-points of ``spec`` never give ``entity`` tokens (most attributes)."""
+    lifetime = entity.lifetime
+    if not isinstance(lifetime, TimeToLiveLifetime):
+        return None
+    ttl = spec.ttl or None
+    max_age = history_max_age(spec) if lifetime.mirror_data else None
+    if ttl is None and max_age is None:
+        return None
+    return LifetimeRule(f"attr:{spec.id}", ttl, max_age)
+
+
 def lifetime_tokens(
     entity: EntitySpec, spec: Any, dp: DataPoint, now: datetime
 ) -> dict[str, datetime]:
     """The TTL tokens a data-point gives a ``ttl``-lifetime entity (none for others)."""
-    lifetime = entity.lifetime
-    if not isinstance(lifetime, TimeToLiveLifetime):
-        return {}
-    tokens: dict[str, datetime] = {}
-    if spec.ttl:
-        tokens[f"attr:{dp.attr}"] = now + spec.ttl
-    if lifetime.mirror_data:
-        row = Row(None, "", t1=dp.t1, t2=dp.t2)
-        expires = row_expiry(spec, row)
-        if expires is not None:
-            tokens["data"] = expires
-    return tokens
+    rule = lifetime_rule(entity, spec)
+    return rule.tokens(dp, now) if rule is not None else {}
 
 
 def creation_tokens(entity: EntitySpec, now: datetime) -> dict[str, datetime]:

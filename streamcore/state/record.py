@@ -39,6 +39,10 @@ class EntityRecord:
     attrs: dict[str, dict[bytes, Row]] = field(default_factory=dict)
     dirty_rows: set[tuple[str, bytes]] = field(default_factory=set)
     dirty_meta: bool = False
+    indexed: bool = False
+    """The entity's ``entity_index`` row is known to be stored (set by the store on load
+    and write), so meta changes (TTL tokens) needn't write it again. The processor clears
+    it on creation, so a replayed creation writes it again."""
     deleted: bool = False
 
     def rows(self, attr: str) -> dict[bytes, Row]:
@@ -67,6 +71,7 @@ class EntityRecord:
         self.created_by = None
         self.deleted = True
         self.dirty_meta = False
+        self.indexed = False
 
     def mark_clean(self) -> None:
         self.dirty_rows.clear()
