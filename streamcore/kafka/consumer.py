@@ -44,22 +44,37 @@ class BatchConsumer:
         self._on_revoke = on_revoke
         self.assignment: set[Partition] = set()
         self.rebalances = 0
-        self._consumer = Consumer(
-            {
-                **client_config,
-                "group.id": group_id,
-                "partition.assignment.strategy": "cooperative-sticky",
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "isolation.level": "read_committed",
-                "auto.offset.reset": "earliest",
-                "fetch.wait.max.ms": 100,
-                **(options or {}),
-            }
-        )
-        self._consumer.subscribe(
-            list(topics), on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked
-        )
+        self._topics = list(topics)
+        self._created: Consumer | None = None
+        self._config = {
+            **client_config,
+            "group.id": group_id,
+            "partition.assignment.strategy": "cooperative-sticky",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "isolation.level": "read_committed",
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 100,
+            **(options or {}),
+        }
+
+    @property
+    def _consumer(self) -> Consumer:
+        """The client, made and subscribed on first use.
+
+        Lazily, so a consumer that is built but never used holds no librdkafka handle: an
+        unclosed group consumer destroyed by Python's garbage collector can block the
+        collecting thread forever (its rebalance callbacks need the GIL it holds).
+        """
+        if self._created is None:
+            self._created = Consumer(self._config)
+            self._created.subscribe(
+                self._topics,
+                on_assign=self._assigned,
+                on_revoke=self._revoked,
+                on_lost=self._revoked,
+            )
+        return self._created
 
     def _assigned(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
         added = [(p.topic, p.partition) for p in partitions]
@@ -121,7 +136,9 @@ class BatchConsumer:
 
     def close(self) -> None:
         """Leave the group now, so the partitions move without a session timeout."""
-        self._consumer.close()
+        if self._created is not None:
+            self._created.close()
+            self._created = None
 
 
 def record_of(message: Message) -> InputRecord:
