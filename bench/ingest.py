@@ -6,9 +6,9 @@ Both read the same pre-filled input topic (fresh consumer group, fresh keyspace 
 
 * streamcore: ``IngestWorker`` with the example modules of ``config/`` (hooks, derived
   tasks, one Kafka transaction per batch, entity cache);
-* bare loop: consume + decode + the same Cassandra writes (the same merge rules and the
-  same entity cache, so it reads no more than the worker), offsets committed per batch;
-  no hooks, no transactions, no derived tasks.
+* bare loop: consume + decode + the same Cassandra writes (the same merge rules, the
+  same entity cache, so it reads no more than the worker, and the same GC policy),
+  offsets committed per batch; no hooks, no transactions, no derived tasks.
 
 Each runs in its own process (spawned); the clock runs from the moment it is ready to
 consume until its group's committed offsets reach the end of the topic (for streamcore
@@ -81,6 +81,7 @@ def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any)
     from streamcore.codec.tasks import TaskDecoder
     from streamcore.config import load_config
     from streamcore.ingest.cache import EntityCache
+    from streamcore.ingest.collector import use_batch_gc
     from streamcore.ingest.processor import NoHooks, TaskProcessor
     from streamcore.runtime import open_runtime
     from streamcore.settings import Settings
@@ -101,6 +102,7 @@ def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any)
         }
     )
     consumer.subscribe([runtime.topic("input")])
+    use_batch_gc()  # the worker's GC policy (IngestWorker.run), so the loops compare fairly
     ready.put(time.perf_counter())
     while not stop.is_set():
         messages = [m for m in consumer.consume(2000, 0.5) if m.error() is None]

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from streamcore.errors import DataPointError, InvalidDataPointError, RawRecord, StateError
 from streamcore.ingest.cache import EntityCache, EntityKey
+from streamcore.ingest.collector import use_batch_gc
 from streamcore.ingest.processor import TaskProcessor
 from streamcore.kafka.consumer import BatchConsumer, InputRecord, Partition
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
@@ -99,6 +100,7 @@ class IngestWorker:
 
     def run(self) -> None:
         """Poll and process until ``stop()``; then leave the group cleanly."""
+        use_batch_gc()
         try:
             while not self.stopping.is_set():
                 records = self.consumer.poll_batch(self.batch_size, timeout=0.5)
