@@ -1,20 +1,23 @@
 """The snapshot worker: one member of the group consuming the ``snapshot_tasks`` topic.
 
-Loop: between tasks, ``RunTrigger.check`` (start a run when a slot comes, once per
-cluster) and run completion checks; then one task at a time:
+Loop: between polls, ``RunTrigger.check`` (start a run when a slot comes, once per
+cluster) and run completion checks; then the tasks one poll brought (at most
+``tasks_per_poll``, only those already fetched), together:
 
 1. the first task of a run on this worker runs the ``snapshot_init`` hooks;
-2. the task's token range is scanned in pages; each page is snapshotted (``Snapshotter``:
-   values, linked entities, correlation hooks) and its snapshots sent to Cassandra (the
-   writes of one page fly while the next page is computed);
-3. once every write of the task is acknowledged, the task is recorded as done
+2. every task's scan starts; each task's token range is read in pages; each page is
+   snapshotted (``Snapshotter``: values, linked entities, correlation hooks) and its
+   snapshots sent to Cassandra (the writes of one page fly while the next page is
+   computed);
+3. once every write is acknowledged, the tasks are recorded as done
    (``snapshot_run_tasks``);
-4. one Kafka transaction holds the task's snapshots (``snapshots`` topic), the tasks its
-   hooks returned (input topic, keyed by entity) and the task's offset.
+4. one Kafka transaction holds the tasks' snapshots (``snapshots`` topic), the tasks their
+   hooks returned (input topic, keyed by entity) and the tasks' offsets.
 
-A crash before 4 redoes the task: its Cassandra writes are idempotent (same rows), its
-Kafka output was never committed, so every entity is published once per run. When all
-tasks of a run are done, every worker that took part runs the ``snapshot_finalize`` hooks.
+A crash before 4 redoes the tasks: their Cassandra writes are idempotent (same rows),
+their Kafka output was never committed, so every entity is published once per run. When
+all tasks of a run are done, every worker that took part runs the ``snapshot_finalize``
+hooks.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class SnapshotWorker:
         instance: str,
         trigger: RunTrigger | None = None,
         page: int = 2000,
+        tasks_per_poll: int = 4,
     ) -> None:
         self._model = model
         self.hooks = hooks
@@ -99,6 +103,7 @@ class SnapshotWorker:
         self._instance = instance
         self.trigger = trigger
         self._page = page
+        self._tasks_per_poll = tasks_per_poll
         self._task_codec = SnapshotTaskCodec()
         self._snapshot_codec = SnapshotCodec()
         self._open: set[datetime] = set()
@@ -120,8 +125,10 @@ class SnapshotWorker:
             while not self._stopping:
                 self.heartbeat()
                 self.between_tasks()
-                for record in consumer.poll_batch(1, 0.5):
-                    self.process(record, consumer)
+                records = consumer.poll_batch(1, 0.5)
+                if records:  # and the tasks already fetched, without waiting for more
+                    records += consumer.poll_batch(self._tasks_per_poll - 1, 0)
+                    self.process_tasks(records, consumer)
         finally:
             consumer.close()
             self._output.close()
@@ -145,28 +152,46 @@ class SnapshotWorker:
 
     def process(self, record: InputRecord, consumer: BatchConsumer) -> None:
         """One snapshot task, start to commit (see the module docstring)."""
-        assert record.value is not None
-        task = self._task_codec.decode(record.value)
+        self.process_tasks([record], consumer)
+
+    def process_tasks(self, records: list[InputRecord], consumer: BatchConsumer) -> None:
+        """A few snapshot tasks, start to one commit (see the module docstring).
+
+        Their scans start together, and their writes and Kafka output share one wait and
+        one transaction, so a task's fixed latencies (first page, last acknowledgements,
+        commit) are paid once per poll, not once per task.
+        """
         started = clock.perf_counter()
+        tasks = [self._task_codec.decode(record.value or b"") for record in records]
         outputs: list[OutputRecord] = []
-        if task.run not in self._open and task.run not in self.stats.runs:
-            self._open.add(task.run)
-            self.stats.runs.add(task.run)
-            self.stats.runs_started += 1
-            outputs.extend(self._task_outputs(self.hooks.run_init()))
-        entities = 0
+        for task in tasks:
+            if task.run not in self._open and task.run not in self.stats.runs:
+                self._open.add(task.run)
+                self.stats.runs.add(task.run)
+                self.stats.runs_started += 1
+                outputs.extend(self._task_outputs(self.hooks.run_init()))
+        types = self._snapshotter.snapshot_types
+        scans = [self._store.scan(task.task, task.tasks, types, self._page) for task in tasks]
         writes = self._store.writes()
-        for chunk in self._store.scan(
-            task.task, task.tasks, self._snapshotter.snapshot_types, self._page
-        ):
-            entities += self._snapshot_page(chunk, task, outputs, writes)
-            self.heartbeat()
+        counts = []
+        for task, scan in zip(tasks, scans, strict=True):
+            entities = 0
+            for chunk in scan:
+                entities += self._snapshot_page(chunk, task, outputs, writes)
+                self.heartbeat()
+            counts.append(entities)
         writes.wait()
-        self._store.task_done(task.run, task.task, entities, self._instance)
-        offsets = {(record.topic, record.partition): record.offset + 1}
-        self._commit(outputs, (offsets, consumer), rewind=(record, consumer))
-        self.stats.tasks += 1
-        self.stats.entities += entities
+        for task, entities in zip(tasks, counts, strict=True):
+            self._store.task_done(task.run, task.task, entities, self._instance)
+        next_offsets: dict[tuple[str, int], int] = {}
+        first_offsets: dict[tuple[str, int], int] = {}
+        for record in records:  # a partition's records come in offset order
+            partition = (record.topic, record.partition)
+            next_offsets[partition] = record.offset + 1
+            first_offsets.setdefault(partition, record.offset)
+        self._commit(outputs, (next_offsets, consumer), rewind=(first_offsets, consumer))
+        self.stats.tasks += len(tasks)
+        self.stats.entities += sum(counts)
         self.stats.seconds += clock.perf_counter() - started
 
     def _snapshot_page(
@@ -212,7 +237,7 @@ class SnapshotWorker:
         self,
         outputs: list[OutputRecord],
         offsets: tuple[dict[tuple[str, int], int], BatchConsumer] | None,
-        rewind: tuple[InputRecord, BatchConsumer] | None = None,
+        rewind: tuple[dict[tuple[str, int], int], BatchConsumer] | None = None,
     ) -> None:
         try:
             if offsets is None:
@@ -222,9 +247,9 @@ class SnapshotWorker:
         except TransactionFailed as exc:
             if exc.fatal or rewind is None:
                 raise
-            record, consumer = rewind
-            log.warning("snapshot task transaction aborted (%s); redoing the task", exc)
-            consumer.rewind({(record.topic, record.partition): record.offset})
+            first_offsets, consumer = rewind
+            log.warning("snapshot task transaction aborted (%s); redoing the tasks", exc)
+            consumer.rewind(first_offsets)
 
 
 def _freeze_startup_heap() -> None:

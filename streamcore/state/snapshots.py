@@ -94,12 +94,18 @@ class SnapshotStore:
     ) -> Iterator[list[EntityRecord]]:
         """Records of ``etypes`` in the task's token range, in lists of about ``page``.
 
-        The next page of rows is requested before this one is parsed, so Cassandra reads
-        it while the caller works on the records already yielded.
+        The first page is requested by this call (so several tasks' scans can start
+        together), and each next page before the current one is parsed, so Cassandra
+        reads while the caller works on the records already yielded.
         """
         statement = self._scan.bind(token_range(task, tasks))
         statement.fetch_size = page
-        future: ResponseFuture | None = self._session.execute_async(statement, timeout=120)
+        future = self._session.execute_async(statement, timeout=120)
+        return self._records(statement, future, etypes, page)
+
+    def _records(
+        self, statement: Any, future: ResponseFuture | None, etypes: frozenset[str], page: int
+    ) -> Iterator[list[EntityRecord]]:
         chunk: list[EntityRecord] = []
         record: EntityRecord | None = None
         while future is not None:
