@@ -21,38 +21,37 @@ Serializer = Callable[[Any, int], bytes]
 
 class RowBinder:
     """Bound statements of one prepared statement; one binder per ``write`` (its memory of
-    repeated values lives as long as the write)."""
+    repeated values lives as long as the write).
 
-    def __init__(self, prepared: PreparedStatement) -> None:
+    ``repeating`` flags the columns whose values repeat across rows; only hashable,
+    immutable values may go there (text, times). Memory is per column, so equal values of
+    different columns never share bytes.
+    """
+
+    def __init__(self, prepared: PreparedStatement, repeating: Sequence[bool]) -> None:
         self._prepared = prepared
         self._version = prepared.protocol_version
         self._types: list[Serializer] = [col.type.serialize for col in prepared.column_metadata]
         self._plain = not prepared.column_encryption_policy
-        self._seen: dict[tuple[int, Any], bytes] = {}
+        self._memos: list[dict[Any, bytes] | None] = [{} if r else None for r in repeating]
 
-    def bind(self, values: Sequence[Any], repeating: Sequence[bool]) -> BoundStatement:
-        """``prepared.bind(values)``; values flagged in ``repeating`` are remembered.
-
-        Only hashable, immutable values may be flagged (text, times); the key includes the
-        column, so equal values of different types never share bytes.
-        """
+    def bind(self, values: Sequence[Any]) -> BoundStatement:
+        """``prepared.bind(values)``, byte for byte."""
         if not self._plain or len(values) != len(self._types):
             return self._prepared.bind(values)
-        version, seen = self._version, self._seen
+        version = self._version
         serialized: list[bytes | None] = []
-        for column, (value, serialize, remember) in enumerate(
-            zip(values, self._types, repeating, strict=True)
-        ):
+        for value, serialize, memo in zip(values, self._types, self._memos, strict=True):
             if value is None:
                 serialized.append(None)
-            elif remember:
-                key = (column, _exact(value))
-                found = seen.get(key)
-                if found is None:
-                    found = seen[key] = serialize(value, version)
-                serialized.append(found)
-            else:
+            elif memo is None:
                 serialized.append(serialize(value, version))
+            else:
+                key = value if type(value) is str else _exact(value)
+                found = memo.get(key)
+                if found is None:
+                    found = memo[key] = serialize(value, version)
+                serialized.append(found)
         statement = BoundStatement(self._prepared)
         statement.raw_values = values
         statement.values = serialized

@@ -155,7 +155,7 @@ class CassandraStore:
         now = now or datetime.now(UTC)
         records = list(records)
         packer = BatchPacker(self._consistency)
-        upserts = RowBinder(self._upsert)
+        upserts = RowBinder(self._upsert, _UPSERT_REPEATS)
         for record in records:
             rows = self._entity_rows(record, now, upserts)
             if rows:
@@ -204,7 +204,7 @@ class CassandraStore:
             if ttl is not None and ttl <= 0:
                 continue  # already past its max_age: never stored
             values = (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0)
-            rows.append((upserts.bind(values, _UPSERT_REPEATS), 96 + len(row.v_json)))
+            rows.append((upserts.bind(values), 96 + len(row.v_json)))
         return rows
 
 

@@ -52,10 +52,10 @@ def test_bound_values_are_the_drivers(cassandra_session: Any, keyspace: str) -> 
         f"INSERT INTO {keyspace}.entity_state (etype, eid, attr, key, v, t1, t2, c, src) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
     )
-    binder = RowBinder(prepared)
+    binder = RowBinder(prepared, _UPSERT_REPEATS)
     for _ in range(2):  # the second round binds from the binder's memory
         for row in ROWS:
-            ours, theirs = binder.bind(row, _UPSERT_REPEATS), prepared.bind(row)
+            ours, theirs = binder.bind(row), prepared.bind(row)
             assert ours.values == theirs.values, row
             assert ours.routing_key == theirs.routing_key
             assert ours.keyspace == theirs.keyspace == keyspace
