@@ -194,8 +194,14 @@ def read_task(data: bytes, pos: int) -> tuple[DataPointTask, int]:
                     last_micros = micros
                     last_time = EPOCH + timedelta(microseconds=micros)
                 times.append(last_time)
-            c, pos = _DOUBLE_OR_NULL(data, pos)
-            src, pos = _SRC(data, pos)
+            if data[pos] == 0:  # null (most c and src), without a call
+                c, pos = None, pos + 1
+            else:
+                c, pos = _DOUBLE_OR_NULL(data, pos)
+            if data[pos] == 0:
+                src, pos = None, pos + 1
+            else:
+                src, pos = _SRC(data, pos)
             points.append(DataPoint(etype, eid, attr, v, times[0], times[1], c, src))
         count, pos = _blocks(data, pos)
     tags, pos = _STRINGS(data, pos)
