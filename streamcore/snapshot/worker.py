@@ -252,10 +252,12 @@ class SnapshotWorker:
             consumer.rewind(first_offsets)
 
 
-GC_THRESHOLDS = (20_000, 20, 20)
-"""Young-generation collections every 20,000 allocations instead of 700: a run allocates
-millions of short-lived objects (rows, records, values) that reference counting frees
-anyway; at the default, the collector took ~15% of ``bench/snapshots.py``'s run time."""
+GC_THRESHOLDS = (100_000, 20, 20)
+"""A young-generation collection per 100,000 objects allocated and not yet freed (the
+default is 700): a page of a run holds ~100,000 objects (rows, records, values) for a
+moment, and at the default every page promoted them to older generations whose
+collections then walked them again; at the default the collector took ~15-20% of
+``bench/snapshots.py``'s run time, and its cost grew faster than the run."""
 
 
 def _freeze_startup_heap() -> None:
