@@ -150,16 +150,16 @@ class CassandraStore:
 
         Rows are packed into unlogged batches per replica (token-aware), an entity's rows
         always together in one batch, so a batch costs one request and one partition's
-        changes apply atomically. A batch is sent as soon as it is full, so Cassandra works
-        while the rest is bound. Returns after every batch is acknowledged.
+        changes apply atomically. Returns after every batch is acknowledged.
+
+        Batches are sent together once all are bound: sending each as it fills was measured
+        slower (bench/ingest.py), the driver's I/O thread then contends for the GIL.
         """
         now = now or datetime.now(UTC)
         records = list(records)
         packer = BatchPacker(self._consistency)
         upserts = RowBinder(self._upsert, _UPSERT_REPEATS)
-        futures: list[ResponseFuture] = []
         for record in records:
-            futures.extend(self._session.execute_async(batch) for batch in packer.full())
             rows = self._entity_rows(record, now, upserts)
             if rows:
                 packer.add(self._replica(rows[0][0]), rows)
@@ -167,7 +167,7 @@ class CassandraStore:
                 eid = record.eid_key
                 index = self._index.bind((record.etype, index_bucket(eid), eid, record.created))
                 packer.add(self._replica(index), [(index, 64)])
-        futures.extend(self._session.execute_async(batch) for batch in packer.batches())
+        futures = [self._session.execute_async(batch) for batch in packer.batches()]
         for future in futures:
             try:
                 future.result()
