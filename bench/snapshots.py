@@ -9,9 +9,9 @@ For each size, a fresh keyspace is loaded directly through ``CassandraStore.writ
 through Kafka): N ips, each with an ``open_ports`` observation, a ``hostname`` and a
 link to one of N/20 domains; the domains have ``resolves_to``. ONE snapshot worker is
 started in this process and, once it has joined its consumer group (a deployed worker is
-running before a run starts), a run is started (``make_snapshots``) and timed until all
-its tasks are done: scan, current values, linked domains loaded, hooks, Cassandra writes,
-snapshots topic.
+running before a run starts), a run is started (``make_snapshots`` with a ready planner,
+as a worker's trigger has) and timed until all its tasks are done: scan, current values,
+linked domains loaded, hooks, Cassandra writes, snapshots topic.
 
 Prints entities/s per size and the time per 10k entities (linear growth keeps it flat).
 Target: >= 5,000 entities/s.
@@ -35,8 +35,9 @@ from streamcore.kafka.clients import make_admin
 from streamcore.kafka.topics import ensure_topics
 from streamcore.model.datapoint import Link
 from streamcore.module.loader import load_modules
-from streamcore.runtime import build_snapshot_worker, make_snapshots, open_runtime
+from streamcore.runtime import build_run_planner, build_snapshot_worker, open_runtime
 from streamcore.settings import Settings, SnapshotSettings, TopicSettings
+from streamcore.snapshot.runs import make_snapshots as start_run
 from streamcore.state.cassandra import create_schema
 from streamcore.state.encoding import dumps
 from streamcore.state.merge import interval_key
@@ -104,8 +105,9 @@ def one_size(base: Settings, size: int, tasks: int) -> tuple[int, float]:
         thread = threading.Thread(target=worker.run, daemon=True)
         thread.start()
         _wait_joined(admin, settings.snapshots.consumer_group or f"{app}.snapshots")
+        claims, planner = build_run_planner(runtime)  # ready, as in a worker's RunTrigger
         start = time.perf_counter()
-        run = make_snapshots(runtime)
+        run = start_run(claims, planner)
         while progress.progress(run)[0] < tasks:
             time.sleep(0.05)
         seconds = time.perf_counter() - start
