@@ -150,10 +150,6 @@ class SnapshotWorker:
                 log.info("snapshot run %s done; running finalize hooks", run)
                 self._commit(self._task_outputs(self.hooks.run_finalize()), None)
 
-    def process(self, record: InputRecord, consumer: BatchConsumer) -> None:
-        """One snapshot task, start to commit (see the module docstring)."""
-        self.process_tasks([record], consumer)
-
     def process_tasks(self, records: list[InputRecord], consumer: BatchConsumer) -> None:
         """A few snapshot tasks, start to one commit (see the module docstring).
 
