@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from streamcore.codec.avro import AvroCodec
+from streamcore.codec.binary import long_bytes, string_bytes
 from streamcore.codec.schemas import SchemaRegistry, default_registry
 from streamcore.errors import RawRecord
 from streamcore.state.encoding import eid_text, jsonable
@@ -96,14 +97,14 @@ class SnapshotCodec:
             datum = {"etype": etype, "eid": eid_text(eid), "time": time, "values": values_text}
             return self.codec.encode(datum)
         if self._time is None or self._time[0] != time:
-            self._time = time, _long(_millis(time))
+            self._time = time, long_bytes(_millis(time))
         return b"".join(
             (
                 self.codec.header,
-                _string(etype),
-                _string(eid_text(eid)),
+                string_bytes(etype),
+                string_bytes(eid_text(eid)),
                 self._time[1],
-                _string(values_text),
+                string_bytes(values_text),
             )
         )
 
@@ -128,19 +129,3 @@ def _field_types(schema: Any) -> list[tuple[str, Any]]:
 def _millis(time: datetime) -> int:
     aware = time if time.tzinfo else time.replace(tzinfo=UTC)
     return (aware - _EPOCH) // timedelta(milliseconds=1)
-
-
-def _long(value: int) -> bytes:
-    """Avro ``long``: zig-zag, then base-128 varint."""
-    n = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _string(text: str) -> bytes:
-    data = text.encode()
-    return _long(len(data)) + data
