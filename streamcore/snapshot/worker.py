@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from streamcore.errors import InvalidDataPointError
+from streamcore.ingest.collector import use_batch_gc
 from streamcore.kafka.consumer import BatchConsumer, InputRecord
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
 from streamcore.model.datapoint import DataPointTask
@@ -119,7 +120,7 @@ class SnapshotWorker:
         self._stopping = True
 
     def run(self) -> None:
-        _freeze_startup_heap()
+        _prepare_collector()
         consumer = self.consumer = self._consumer_factory()
         try:
             while not self._stopping:
@@ -248,22 +249,16 @@ class SnapshotWorker:
             consumer.rewind(first_offsets)
 
 
-GC_THRESHOLDS = (100_000, 20, 20)
-"""A young-generation collection per 100,000 objects allocated and not yet freed (the
-default is 700): a page of a run holds ~100,000 objects (rows, records, values) for a
-moment, and at the default every page promoted them to older generations whose
-collections then walked them again; at the default the collector took ~15-20% of
-``bench/snapshots.py``'s run time, and its cost grew faster than the run."""
-
-
-def _freeze_startup_heap() -> None:
-    """Set the collector up for a process that snapshots: take what start-up built
-    (modules, model, driver metadata) out of its reach, since that lives as long as the
-    process and every full collection during a run would walk it again, and collect the
-    young generation less often (``GC_THRESHOLDS``)."""
+def _prepare_collector() -> None:
+    """Set the collector up for a process that snapshots: the workers' policy
+    (``use_batch_gc``: a run allocates millions of short-lived objects, and at CPython's
+    default thresholds the collector took ~15-20% of ``bench/snapshots.py``'s run time,
+    growing faster than the run), and what start-up built (modules, model, driver metadata)
+    taken out of its reach, since that lives as long as the process and every full
+    collection would walk it again."""
+    use_batch_gc()
     gc.collect()
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def worker_stats(worker: SnapshotWorker) -> dict[str, Any]:
