@@ -59,15 +59,10 @@ class BatchPacker:
         self._open[replica] = (batch, used)
         self.rows += len(rows)
 
-    def full(self) -> list[BatchStatement]:
-        """The batches that can take no more rows, handed over (so they can be sent early)."""
-        full, self._full = self._full, []
-        return full
-
     def batches(self) -> list[BatchStatement]:
-        """Every batch not handed over yet; the packer is empty afterwards."""
-        batches = self.full() + [batch for batch, _ in self._open.values() if len(batch)]
-        self._open.clear()
+        """Every batch; the packer is empty afterwards."""
+        batches = self._full + [batch for batch, _ in self._open.values() if len(batch)]
+        self._full, self._open = [], {}
         return batches
 
     def _batch(self) -> BatchStatement:
