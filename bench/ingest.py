@@ -105,7 +105,8 @@ def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any)
     use_batch_gc()  # the worker's GC policy (IngestWorker.run), so the loops compare fairly
     ready.put(time.perf_counter())
     while not stop.is_set():
-        messages = [m for m in consumer.consume(2000, 0.5) if m.error() is None]
+        batch = consumer.consume(settings.worker.batch_size, 0.5)  # the worker's batches
+        messages = [m for m in batch if m.error() is None]
         if not messages:
             continue
         now = datetime.now(UTC)

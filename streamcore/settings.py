@@ -128,7 +128,11 @@ class SnapshotSettings(BaseModel):
 class WorkerSettings(BaseModel):
     """How an ingestion worker batches and caches."""
 
-    batch_size: int = Field(default=2000, ge=1, description="Records per batch at most.")
+    batch_size: int = Field(
+        default=5000,
+        ge=1,
+        description="Records per batch at most (one Cassandra write and one transaction each).",
+    )
     cache_entities: int = Field(
         default=100_000, ge=0, description="Entity records kept between batches (0: none)."
     )

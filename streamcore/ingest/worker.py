@@ -79,7 +79,7 @@ class IngestWorker:
         consumer_factory: Callable[[Callable[[list[Partition]], None]], BatchConsumer],
         output: TransactionalOutput,
         topics: WorkerTopics,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         cache_entities: int = 100_000,
         observer: BatchObserver | None = None,
     ) -> None:
