@@ -130,8 +130,6 @@ def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any)
 
 
 def measure(target: Any, settings: Any, app_name: str, group: str) -> tuple[float, int]:
-    from confluent_kafka import Consumer, TopicPartition
-
     ctx = mp.get_context("spawn")
     ready, out, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     process = ctx.Process(
@@ -139,31 +137,40 @@ def measure(target: Any, settings: Any, app_name: str, group: str) -> tuple[floa
     )
     process.start()
     started = ready.get(timeout=120)
-    topic = settings.topics.name("input", app_name)
-    probe = Consumer({**settings.kafka.client_config(), "group.id": group})
-    partitions = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
-    stable_since = None
-    last: list[int] = []
-    while True:
-        time.sleep(0.2)
-        committed = probe.committed(partitions, timeout=10)
-        ends = [probe.get_watermark_offsets(p, timeout=10)[1] for p in partitions]
-        # A transaction's commit marker sits after its last record: lag 1 is "caught up".
-        done = all(e - c.offset <= 1 for c, e in zip(committed, ends, strict=True))
-        offsets = [c.offset for c in committed]
-        if done and (stable_since is None or offsets != last):
-            stable_since = time.perf_counter()
-        elif not done:
-            stable_since = None
-        last = offsets
-        if stable_since is not None and time.perf_counter() - stable_since > 2.0:
-            break  # nothing new (derived tasks) arrived for 2 s: the run is over
-    elapsed = stable_since - started
+    # Nothing new (derived tasks) arrived for 2 s once caught up: the run is over.
+    elapsed = wait_until_caught_up(settings, app_name, group) - started
     stop.set()
     rss_kb = out.get(timeout=120)
     process.join(60)
-    probe.close()
     return elapsed, rss_kb
+
+
+def wait_until_caught_up(settings: Any, app_name: str, group: str) -> float:
+    """When the group's committed offsets reached the ends and then stayed for 2 s."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    topic = settings.topics.name("input", app_name)
+    probe = Consumer({**settings.kafka.client_config(), "group.id": group})
+    partitions = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
+    stable_since: float | None = None
+    last: list[int] = []
+    try:
+        while True:
+            time.sleep(0.2)
+            committed = probe.committed(partitions, timeout=10)
+            ends = [probe.get_watermark_offsets(p, timeout=10)[1] for p in partitions]
+            # A transaction's commit marker sits after its last record: lag 1 is caught up.
+            done = all(e - c.offset <= 1 for c, e in zip(committed, ends, strict=True))
+            offsets = [c.offset for c in committed]
+            if done and (stable_since is None or offsets != last):
+                stable_since = time.perf_counter()
+            elif not done:
+                stable_since = None
+            last = offsets
+            if stable_since is not None and time.perf_counter() - stable_since > 2.0:
+                return stable_since
+    finally:
+        probe.close()
 
 
 def main() -> int:

@@ -30,7 +30,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import CONFIG, make_load  # noqa: E402 (bench/ingest.py, the shared load)
+from ingest import (  # noqa: E402 (bench/ingest.py: the shared load and clock)
+    CONFIG,
+    make_load,
+    wait_until_caught_up,
+)
 
 from streamcore.config import load_config  # noqa: E402
 from streamcore.settings import Settings, TopicSettings  # noqa: E402
@@ -109,34 +113,6 @@ def run_once(settings: Settings, app_name: str, metrics_on: bool) -> float:
             server.close()
         runtime.close()
     return finished - started
-
-
-def wait_until_caught_up(settings: Settings, app_name: str, group: str) -> float:
-    """When the group's committed offsets reached the ends and then stayed for 2 s."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    topic = settings.topics.name("input", app_name)
-    probe = Consumer({**settings.kafka.client_config(), "group.id": group})
-    partitions = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
-    stable_since: float | None = None
-    last: list[int] = []
-    try:
-        while True:
-            time.sleep(0.2)
-            committed = probe.committed(partitions, timeout=10)
-            ends = [probe.get_watermark_offsets(p, timeout=10)[1] for p in partitions]
-            # A transaction's commit marker sits after its last record: lag 1 is caught up.
-            done = all(e - c.offset <= 1 for c, e in zip(committed, ends, strict=True))
-            offsets = [c.offset for c in committed]
-            if done and (stable_since is None or offsets != last):
-                stable_since = time.perf_counter()
-            elif not done:
-                stable_since = None
-            last = offsets
-            if stable_since is not None and time.perf_counter() - stable_since > 2.0:
-                return stable_since
-    finally:
-        probe.close()
 
 
 def main() -> int:
