@@ -15,6 +15,9 @@
     │       ├── DuplicateHookError      the same callback twice in the same context
     │       └── HookCycleError          correlation hooks that depend on each other
     ├── StateError              Cassandra rejected or failed a read/write
+    │   ├── TransientStateError     worth retrying (timeouts, unavailable, overloaded)
+    │   └── PermanentStateError     retrying won't help (rejected statement, bad value)
+    ├── WorkerStalledError      transient failures outlasted the retry budget: exit, restart
     └── DevServerError          the local development servers could not be set up or run
 
 A ``DataPointError`` may carry the raw Kafka record it came from, so the dead-letter writer
@@ -116,6 +119,26 @@ class HookCycleError(HookRegistrationError):
 
 class StateError(StreamcoreError):
     """A read or write of entity state in Cassandra failed."""
+
+
+class TransientStateError(StateError):
+    """Cassandra could not answer now (timeout, replicas unavailable, overloaded, no host):
+    the same request may succeed later, so the batch is retried with backoff."""
+
+
+class PermanentStateError(StateError):
+    """Cassandra refused the request itself, or it could not be built: the same request
+    fails again. ``entities`` names the entities whose writes were refused (when known),
+    so their tasks can be dead-lettered and the rest of the batch kept."""
+
+    def __init__(self, message: str, entities: dict[tuple[str, str], str] | None = None) -> None:
+        super().__init__(message)
+        self.entities = entities or {}
+
+
+class WorkerStalledError(StreamcoreError):
+    """A worker kept failing past its retry budget; the process exits non-zero so its
+    supervisor (Kubernetes) restarts it."""
 
 
 class DevServerError(StreamcoreError):

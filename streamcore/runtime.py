@@ -27,7 +27,13 @@ from streamcore.control.listener import ControlListener, ControlObserver
 from streamcore.control.modules import ModuleConfigs
 from streamcore.errors import InvalidDataPointError
 from streamcore.ingest.processor import IngestionHookRunner, NoHooks, TaskProcessor
-from streamcore.ingest.worker import BatchObserver, IngestWorker, StateStore, WorkerTopics
+from streamcore.ingest.worker import (
+    BatchObserver,
+    IngestWorker,
+    StateStore,
+    WorkerLimits,
+    WorkerTopics,
+)
 from streamcore.kafka.clients import DeliveryReport, make_producer
 from streamcore.kafka.consumer import BatchConsumer, Partition
 from streamcore.kafka.reader import TopicReader
@@ -49,6 +55,7 @@ from streamcore.producer import DataPointProducer
 from streamcore.settings import Settings
 from streamcore.state.cassandra import CassandraStore
 from streamcore.state.claims import ClaimStore
+from streamcore.state.fence import PartitionFences
 from streamcore.state.session import open_session
 
 if TYPE_CHECKING:
@@ -122,12 +129,15 @@ def build_ingest_worker(
         store = TimedStore(store, metrics)
     input_topic = runtime.topic("input")
 
+    worker_settings = settings.worker
+
     def consumer(on_revoke: Callable[[list[Partition]], None]) -> BatchConsumer:
         return BatchConsumer(
             {**client, "client.id": instance},
             runtime.consumer_group(),
             [input_topic],
             on_revoke=on_revoke,
+            options={"session.timeout.ms": worker_settings.session_timeout_ms},
         )
 
     return IngestWorker(
@@ -143,9 +153,18 @@ def build_ingest_worker(
             settings.worker.transaction_timeout_ms,
         ),
         topics=WorkerTopics(input=input_topic, dead_letter=runtime.topic("dead_letter")),
+        fences=PartitionFences(runtime.session, settings.cassandra.keyspace, instance),
+        limits=WorkerLimits(
+            max_hops=worker_settings.max_hops,
+            dead_letter_value_bytes=worker_settings.dead_letter_value_bytes,
+            retry_initial_seconds=worker_settings.retry_initial_seconds,
+            retry_max_seconds=worker_settings.retry_max_seconds,
+            retry_budget_seconds=worker_settings.retry_budget_seconds,
+        ),
         batch_size=settings.worker.batch_size,
         cache_entities=settings.worker.cache_entities,
         observer=observer,
+        on_retry=(lambda reason: metrics.batch_retries.labels(reason).inc()) if metrics else None,
     )
 
 
@@ -247,9 +266,10 @@ def instrument_worker(
     def control() -> None:
         listener.poll()
 
-    worker.between_batches.extend(
-        [health.beat, control, lambda: consumer_metrics.sample(worker.consumer)]
-    )
+    def beat() -> None:  # alive while batches complete or there is nothing to do
+        health.beat(worker.last_progress)
+
+    worker.between_batches.extend([beat, control, lambda: consumer_metrics.sample(worker.consumer)])
     health.checks.append(
         lambda: None if worker.consumer.assignment else "no input partitions assigned"
     )

@@ -144,6 +144,34 @@ class WorkerSettings(BaseModel):
         ge=1000,
         description="A dead worker's open transaction blocks its partitions this long at most.",
     )
+    session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        description="A worker that stops heartbeating loses its partitions after this long.",
+    )
+    max_hops: int = Field(
+        default=10,
+        ge=1,
+        description="Derivations in a row (a hook's task deriving a task ...) before the "
+        "next derived task is dead-lettered with its chain of modules.",
+    )
+    dead_letter_value_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        le=512 * 1024,
+        description="Original bytes kept in a dead letter at most (the rest is cut, said so).",
+    )
+    retry_initial_seconds: float = Field(
+        default=0.5, gt=0, description="First wait after a transient failure."
+    )
+    retry_max_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait between two retries."
+    )
+    retry_budget_seconds: float = Field(
+        default=240.0,
+        gt=0,
+        description="A failure episode longer than this ends the process (exit code 1).",
+    )
 
 
 class Settings(BaseSettings):

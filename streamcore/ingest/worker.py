@@ -1,9 +1,19 @@
 """The ingestion worker: one member of the consumer group that reads the input topic.
 
-Each batch: decode -> group by entity (input order kept) -> load records -> run the
-processor -> write state -> one transaction with derived tasks, dead letters and offsets.
-The order is the guarantee: offsets are committed only after the state is durable, and in
-the same transaction as everything the batch produced (see ``commit_batch``).
+Each batch: decode -> group by entity (input order kept) -> fence the partitions ->
+load records -> run the processor -> write state -> one transaction with derived tasks,
+dead letters and offsets. The order is the guarantee: offsets are committed only after
+the state is durable, and in the same transaction as everything the batch produced.
+
+Error policy, in one place (``process_batch`` and ``run``):
+
+- *data* a task can't be used with (undecodable, invalid, misrouted, a merge or hook that
+  raises on it, a write Cassandra refuses for that entity, a derivation chain over
+  ``max_hops``) is dead-lettered with the reason and the partition moves on; the entity
+  is rebuilt from its stored state without that task;
+- *transient* trouble (Cassandra timeouts, a failed transaction) is retried with backoff
+  (``retry.py``), and past the retry budget the worker exits non-zero;
+- anything else is a bug: the worker exits non-zero rather than guess.
 """
 
 from __future__ import annotations
@@ -16,15 +26,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from streamcore.errors import DataPointError, InvalidDataPointError, RawRecord, StateError
+import orjson
+
+from streamcore.errors import (
+    DataPointError,
+    InvalidDataPointError,
+    PermanentStateError,
+    RawRecord,
+    TransientStateError,
+)
 from streamcore.ingest.cache import EntityCache, EntityKey
 from streamcore.ingest.collector import use_batch_gc
+from streamcore.ingest.letters import dead_letter
+from streamcore.ingest.lineage import Lineage
 from streamcore.ingest.processor import TaskProcessor
+from streamcore.ingest.retry import RetryPolicy
 from streamcore.kafka.consumer import BatchConsumer, InputRecord, Partition
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
 from streamcore.model.control import DeadLetter
 from streamcore.model.datapoint import DataPointTask
 from streamcore.model.modelspec import ModelSpec
+from streamcore.state.fence import Fence
 from streamcore.state.record import EntityRecord
 
 log = logging.getLogger(__name__)
@@ -44,10 +66,27 @@ class StateStore(Protocol):
     def write(self, records: list[EntityRecord], now: datetime | None = None) -> int: ...
 
 
+class FenceStore(Protocol):
+    def acquire(
+        self, topic: str, partition: int, first_offset: int, high_watermark: int
+    ) -> Fence: ...
+
+
 @dataclass(frozen=True)
 class WorkerTopics:
     input: str
     dead_letter: str
+
+
+@dataclass(frozen=True)
+class WorkerLimits:
+    """The error policy's bounds (``WorkerSettings`` gives them from the environment)."""
+
+    max_hops: int = 10
+    dead_letter_value_bytes: int = 256 * 1024
+    retry_initial_seconds: float = 0.5
+    retry_max_seconds: float = 30.0
+    retry_budget_seconds: float = 300.0
 
 
 @dataclass
@@ -67,6 +106,10 @@ class BatchObserver(Protocol):
     def batch_done(self, result: BatchResult, seconds: float) -> None: ...
 
 
+Item = tuple[InputRecord, DataPointTask]
+Derived = tuple[InputRecord, DataPointTask]
+
+
 class IngestWorker:
     def __init__(
         self,
@@ -79,9 +122,12 @@ class IngestWorker:
         consumer_factory: Callable[[Callable[[list[Partition]], None]], BatchConsumer],
         output: TransactionalOutput,
         topics: WorkerTopics,
+        fences: FenceStore | None = None,
+        limits: WorkerLimits | None = None,
         batch_size: int = 5000,
         cache_entities: int = 100_000,
         observer: BatchObserver | None = None,
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self.model = model
         self.processor = processor
@@ -90,11 +136,23 @@ class IngestWorker:
         self.store = store
         self.output = output
         self.topics = topics
+        self.fences = fences
+        self.limits = limits or WorkerLimits()
         self.batch_size = batch_size
         self.cache = EntityCache(cache_entities)
         self.observer = observer
-        self.consumer = consumer_factory(self.cache.drop_partitions)
+        self._fenced: dict[Partition, Fence] = {}
+        self.consumer = consumer_factory(self._revoked)
         self.stopping = threading.Event()
+        self.retry = RetryPolicy(
+            self.stopping,
+            initial_seconds=self.limits.retry_initial_seconds,
+            max_seconds=self.limits.retry_max_seconds,
+            budget_seconds=self.limits.retry_budget_seconds,
+            on_retry=on_retry,
+        )
+        self.last_progress = time.monotonic()
+        """When a batch last completed or a poll found nothing to do (liveness)."""
         self.between_batches: list[Callable[[], None]] = []
         """Run on the worker's thread between batches (control actions, housekeeping)."""
 
@@ -104,8 +162,8 @@ class IngestWorker:
         try:
             while not self.stopping.is_set():
                 records = self.consumer.poll_batch(self.batch_size, timeout=0.5)
-                if records:
-                    self.process_with_retry(records)
+                if not records or self.process_with_retry(records) is not None:
+                    self.last_progress = time.monotonic()
                 for task in self.between_batches:
                     task()
         finally:
@@ -117,57 +175,112 @@ class IngestWorker:
         self.stopping.set()
 
     def process_with_retry(self, records: list[InputRecord]) -> BatchResult | None:
-        """A failed batch is rewound and read again; nothing is committed for it."""
+        """The batch, with transient failures retried (``RetryPolicy``); None when it must
+        be polled again (rewound, nothing committed)."""
         try:
-            return self.process_batch(records)
-        except (StateError, TransactionFailed) as exc:
-            log.error("batch of %d records failed, will retry: %s", len(records), exc)
+            return self.retry.run(lambda: self.process_batch(records))
+        except TransactionFailed as exc:
             self.consumer.rewind(_first_offsets(records))
-            time.sleep(1.0)
-            if isinstance(exc, TransactionFailed) and exc.fatal:
+            if exc.fatal:
                 raise
+            self.retry.failed("transaction", exc)
+            return None
+        except TransientStateError:  # only when stopping: leave it for the next owner
+            self.consumer.rewind(_first_offsets(records))
             return None
 
     def process_batch(self, records: list[InputRecord]) -> BatchResult:
         started = time.perf_counter()
         now = datetime.now(UTC)
+        records = self._owned(records)
         result = BatchResult(records=len(records), timestamps_ms=[r.timestamp_ms for r in records])
         groups = self._decode_and_group(records, result)
-        entities = self._entities(groups)
-        derived: list[tuple[InputRecord, DataPointTask]] = []
+        stamps = self._stamps(records)
+        entities = self._entities(groups, result)
         try:
+            derived: dict[EntityKey, list[Derived]] = {}
             for key, items in groups.items():
-                record = entities[key]
-                for input_record, task in items:
-                    origin = f"{input_record.topic}:{input_record.partition}:{input_record.offset}"
-                    for new in self.processor.process(record, task, origin, now):
-                        derived.append((input_record, new))
-            self.store.write(list(entities.values()), now)
+                derived[key] = self._apply(key, items, entities, now, result)
+                first = items[0][0]
+                entities[key].stamp = stamps.get((first.topic, first.partition))
+            self._write(entities, groups, derived, result, now)
             result.durable_at = time.time()
-            outputs = self._outputs(derived, result)
+            outputs = self._outputs([d for ds in derived.values() for d in ds], result)
             self.output.commit(outputs, _next_offsets(records), self.consumer.group_metadata())
         except BaseException:
             self.cache.drop(list(entities))  # in-memory changes may not match the store
             raise
         for key, items in groups.items():
-            first = items[0][0]
-            self.cache.put(key, (first.topic, first.partition), entities[key])
+            if key in entities:
+                first = items[0][0]
+                self.cache.put(key, (first.topic, first.partition), entities[key])
         if self.observer is not None:
             self.observer.batch_done(result, time.perf_counter() - started)
         return result
 
+    # Steps -------------------------------------------------------------------------------
+
+    def _owned(self, records: list[InputRecord]) -> list[InputRecord]:
+        """Records of partitions still assigned (a rebalance inside the poll may have
+        taken some: their new owner processes them)."""
+        assigned = self.consumer.assignment
+        return [r for r in records if (r.topic, r.partition) in assigned]
+
+    def _revoked(self, partitions: list[Partition]) -> None:
+        self.cache.drop_partitions(partitions)
+        for partition in partitions:
+            self._fenced.pop(partition, None)
+
+    def _stamps(self, records: list[InputRecord]) -> dict[Partition, int]:
+        """Per partition, the write timestamp of this batch's state (``state/fence.py``):
+        from the partition's fence and the batch's last offset in it."""
+        if self.fences is None:
+            return {}
+        first: dict[Partition, int] = {}
+        last: dict[Partition, int] = {}
+        for record in records:
+            partition = (record.topic, record.partition)
+            first.setdefault(partition, record.offset)
+            last[partition] = record.offset
+        stamps = {}
+        for partition, offset in last.items():
+            fence = self._fenced.get(partition)
+            if fence is None:
+                high = self._high_watermark(partition)
+                fence = self.fences.acquire(*partition, first[partition], high)
+                self._fenced[partition] = fence
+            stamps[partition] = fence.stamp(offset) + 1  # + 1: deletes go at stamp - 1
+        return stamps
+
+    def _high_watermark(self, partition: Partition) -> int:
+        try:
+            return self.consumer.high_watermark(partition)
+        except Exception as exc:  # the broker can't say now: fencing must wait
+            raise TransientStateError(f"reading the end of {partition}: {exc}") from exc
+
     def _decode_and_group(
         self, records: list[InputRecord], result: BatchResult
-    ) -> dict[EntityKey, list[tuple[InputRecord, DataPointTask]]]:
-        groups: dict[EntityKey, list[tuple[InputRecord, DataPointTask]]] = {}
+    ) -> dict[EntityKey, list[Item]]:
+        groups: dict[EntityKey, list[Item]] = {}
         for record in records:
             raw = RawRecord(record.topic, record.partition, record.offset, record.key, record.value)
             try:
                 if record.value is None:
                     raise InvalidDataPointError("empty message (no value)", raw)
                 task = self.codec.decode(record.value, raw)
+                if record.key != task.routing_key().encode():
+                    raise InvalidDataPointError(
+                        f"misrouted: key {record.key!r:.80} is not the entity's routing key "
+                        f"{task.routing_key()!r:.80} (produce with streamcore's producer, "
+                        "which keys each task by its entity)",
+                        raw,
+                    )
             except DataPointError as exc:
-                result.dead_letters.append(_letter(exc, raw))
+                result.dead_letters.append(self._letter(exc, raw))
+                continue
+            except Exception as exc:  # a decoder bug must not stop the partition either
+                error = InvalidDataPointError(f"could not decode: {exc!r}", raw)
+                result.dead_letters.append(self._letter(error, raw))
                 continue
             result.tasks += 1
             result.data_points += len(task.data_points)
@@ -175,7 +288,7 @@ class IngestWorker:
         return groups
 
     def _entities(
-        self, groups: dict[EntityKey, list[tuple[InputRecord, DataPointTask]]]
+        self, groups: dict[EntityKey, list[Item]], result: BatchResult
     ) -> dict[EntityKey, EntityRecord]:
         found: dict[EntityKey, EntityRecord] = {}
         missing: list[EntityKey] = []
@@ -188,23 +301,102 @@ class IngestWorker:
         if missing:
             for key, record in zip(missing, self.store.load(missing), strict=True):
                 found[key] = record
+                if record.quarantined:
+                    result.dead_letters.append(self._quarantine_letter(record, groups[key][0][0]))
         return found
 
-    def _outputs(
-        self, derived: list[tuple[InputRecord, DataPointTask]], result: BatchResult
-    ) -> list[OutputRecord]:
+    def _apply(
+        self,
+        key: EntityKey,
+        items: list[Item],
+        entities: dict[EntityKey, EntityRecord],
+        now: datetime,
+        result: BatchResult,
+    ) -> list[Derived]:
+        """Apply an entity's tasks in order; its derived tasks.
+
+        A task that raises is dead-lettered, and the entity is read again and its other
+        tasks applied anew (its hooks run again): nothing half-applied is ever written.
+        """
+        pending = list(items)
+        while True:
+            derived, failure = self._apply_all(entities[key], pending, now)
+            if failure is None:
+                return derived
+            index, exc = failure
+            raw = _raw(pending[index][0])
+            error = exc if isinstance(exc, DataPointError) else _unusable(exc, raw)
+            result.dead_letters.append(self._letter(error, raw))
+            del pending[index]
+            self.cache.drop([key])
+            (entities[key],) = self.store.load([key])
+
+    def _apply_all(
+        self, record: EntityRecord, items: list[Item], now: datetime
+    ) -> tuple[list[Derived], tuple[int, Exception] | None]:
+        """Derived tasks, or the index of the first task that raised and what it raised."""
+        derived: list[Derived] = []
+        for index, (input_record, task) in enumerate(items):
+            origin = f"{input_record.topic}:{input_record.partition}:{input_record.offset}"
+            try:
+                new = self.processor.process(record, task, origin, now)
+            except Exception as exc:
+                return derived, (index, exc)
+            derived.extend((input_record, d) for d in new)
+        return derived, None
+
+    def _write(
+        self,
+        entities: dict[EntityKey, EntityRecord],
+        groups: dict[EntityKey, list[Item]],
+        derived: dict[EntityKey, list[Derived]],
+        result: BatchResult,
+        now: datetime,
+    ) -> None:
+        """Write every entity; one whose write Cassandra refuses for good has its tasks
+        dead-lettered and what they derived dropped (the others are written)."""
+        try:
+            self.store.write(list(entities.values()), now)
+        except PermanentStateError as exc:
+            if not exc.entities:
+                raise
+            by_stored_id = {(k[0], r.eid_key): k for k, r in entities.items()}
+            for stored_id, reason in exc.entities.items():
+                key = by_stored_id[stored_id]
+                for input_record, _ in groups[key]:
+                    raw = _raw(input_record)
+                    error = InvalidDataPointError(f"state write refused: {reason}", raw)
+                    error.reason = "state_refused"
+                    result.dead_letters.append(self._letter(error, raw))
+                derived.pop(key, None)
+                del entities[key]
+                self.cache.drop([key])
+
+    def _outputs(self, derived: list[Derived], result: BatchResult) -> list[OutputRecord]:
         outputs = []
         for source, task in derived:
+            lineage = Lineage.of(source.headers).child(task.derived_by)
+            raw = RawRecord(source.topic, source.partition, source.offset, None, None)
             try:
+                if lineage.hops > self.limits.max_hops:
+                    raise HopLimitError(
+                        f"derived task for {task.etype} {task.eid} cut: {lineage.hops} "
+                        f"derivations exceed max_hops {self.limits.max_hops}; chain: "
+                        f"{lineage.describe()}",
+                        raw,
+                    )
                 self.model.validate_task(task)
                 value = self.codec.encode(task)
-            except (DataPointError, ValueError, TypeError, KeyError) as exc:
-                log.error("a hook derived an invalid task for %s %s: %s", task.etype, task.eid, exc)
-                raw = RawRecord(source.topic, source.partition, source.offset, None, None)
-                letter = _letter(InvalidDataPointError(f"derived task: {exc}", raw), raw)
-                result.dead_letters.append(letter)
+            except DataPointError as exc:
+                result.dead_letters.append(self._letter(exc, raw))
                 continue
-            outputs.append(OutputRecord(self.topics.input, task.routing_key().encode(), value))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.error("a hook derived an invalid task for %s %s: %s", task.etype, task.eid, exc)
+                error = InvalidDataPointError(f"derived task by {task.derived_by}: {exc}", raw)
+                result.dead_letters.append(self._letter(error, raw))
+                continue
+            key = task.routing_key().encode()
+            outputs.append(OutputRecord(self.topics.input, key, value, lineage.headers()))
         result.derived = len(outputs)
         for letter in result.dead_letters:
             outputs.append(
@@ -214,19 +406,43 @@ class IngestWorker:
             )
         return outputs
 
+    def _letter(self, exc: DataPointError, raw: RawRecord) -> DeadLetter:
+        return dead_letter(exc, raw, self.limits.dead_letter_value_bytes)
 
-def _letter(exc: DataPointError, raw: RawRecord) -> DeadLetter:
-    log.warning("dead-lettering %s:%s@%s: %s", raw.topic, raw.partition, raw.offset, exc)
-    return DeadLetter(
-        reason=exc.reason,
-        message=str(exc),
-        topic=raw.topic,
-        partition=raw.partition,
-        offset=raw.offset,
-        key=raw.key,
-        value=raw.value,
-        timestamp=datetime.now(UTC),
-    )
+    def _quarantine_letter(self, record: EntityRecord, cause: InputRecord) -> DeadLetter:
+        """Stored rows that could not be read: reported with their raw text; the entity
+        goes on with what parses and the next write removes them."""
+        rows = [
+            {"attr": q.attr, "key": q.key.hex(), "v": q.v, "error": q.error}
+            for q in record.quarantined
+        ]
+        record.quarantined = []
+        key = f"{record.etype}:{record.eid}".encode()
+        raw = RawRecord(cause.topic, cause.partition, cause.offset, key, orjson.dumps(rows))
+        error = InvalidDataPointError(
+            f"{len(rows)} stored row(s) of {record.etype} {record.eid_key} could not be read "
+            "and were removed (their text is this letter's value)",
+            raw,
+        )
+        error.reason = "unreadable_state"
+        return self._letter(error, raw)
+
+
+class HopLimitError(DataPointError):
+    """A derived task past ``max_hops`` derivations (a hook loop)."""
+
+    reason = "hop_limit"
+
+
+def _raw(record: InputRecord) -> RawRecord:
+    return RawRecord(record.topic, record.partition, record.offset, record.key, record.value)
+
+
+def _unusable(exc: Exception, raw: RawRecord) -> DataPointError:
+    log.error("task at %s:%s@%s raised while applied", raw.topic, raw.partition, raw.offset)
+    error = InvalidDataPointError(f"could not be applied: {exc!r}", raw)
+    error.reason = "unusable"
+    return error
 
 
 def _next_offsets(records: list[InputRecord]) -> dict[Partition, int]:

@@ -17,6 +17,7 @@ from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 log = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
+Headers = list[tuple[str, str | bytes | None]]
 
 
 @dataclass(slots=True)
@@ -27,6 +28,7 @@ class InputRecord:
     key: bytes | None
     value: bytes | None
     timestamp_ms: int
+    headers: Headers | None = None
 
 
 class BatchConsumer:
@@ -110,6 +112,14 @@ class BatchConsumer:
             if (topic, partition) in self.assignment:
                 self._consumer.seek(TopicPartition(topic, partition, offset))
 
+    def high_watermark(self, partition: Partition, timeout: float = 10.0) -> int:
+        """The partition's end as the broker reports it now (asks the broker)."""
+        topic, number = partition
+        _, high = self._consumer.get_watermark_offsets(
+            TopicPartition(topic, number), timeout=timeout, cached=False
+        )
+        return int(high)
+
     def group_metadata(self) -> Any:
         return self._consumer.consumer_group_metadata()
 
@@ -150,4 +160,9 @@ def record_of(message: Message) -> InputRecord:
         key=message.key(),
         value=message.value(),
         timestamp_ms=timestamp,
+        headers=_header_list(message.headers()),
     )
+
+
+def _header_list(headers: Headers | dict[str, str | bytes | None] | None) -> Headers | None:
+    return list(headers.items()) if isinstance(headers, dict) else headers

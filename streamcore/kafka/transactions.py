@@ -16,7 +16,7 @@ from typing import Any
 from confluent_kafka import KafkaException, Producer, TopicPartition
 
 from streamcore.kafka.clients import PRODUCER_DEFAULTS
-from streamcore.kafka.consumer import Partition
+from streamcore.kafka.consumer import Headers, Partition
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ class OutputRecord:
     topic: str
     key: bytes | None
     value: bytes
+    headers: Headers | None = None
 
 
 class TransactionFailed(Exception):
@@ -88,7 +89,9 @@ class TransactionalOutput:
     def _produce(self, record: OutputRecord) -> None:
         while True:
             try:
-                self._producer.produce(record.topic, key=record.key, value=record.value)
+                self._producer.produce(
+                    record.topic, key=record.key, value=record.value, headers=record.headers
+                )
                 return
             except BufferError:
                 self._producer.poll(0.05)

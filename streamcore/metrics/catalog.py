@@ -84,6 +84,11 @@ class Metrics:
             "Time to process and commit a batch.",
             BATCH_BUCKETS,
         )
+        self.batch_retries = counter(
+            "streamcore_ingest_retries_total",
+            "Failed batch attempts that are retried, by reason (state, transaction).",
+            ("reason",),
+        )
         self.latency_seconds = histogram(
             "streamcore_ingest_latency_seconds",
             "End to end: Kafka record timestamp to the entity state being durable.",

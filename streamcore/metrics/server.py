@@ -38,9 +38,10 @@ class Health:
         self._beat = time.monotonic()
         self.checks: list[ReadinessCheck] = []
 
-    def beat(self) -> None:
-        """Called by the process loop every time round (cheap: one clock read)."""
-        self._beat = time.monotonic()
+    def beat(self, at: float | None = None) -> None:
+        """Called by the process loop every time round (cheap: one clock read); ``at``:
+        when the loop last made progress (``time.monotonic()``), if not now."""
+        self._beat = time.monotonic() if at is None else at
 
     def alive(self) -> str | None:
         age = time.monotonic() - self._beat

@@ -53,6 +53,9 @@ class DataPointTask:
     tags: list[str] = field(default_factory=list)
     ttl_tokens: dict[str, datetime] | None = None
     delete: bool = False
+    derived_by: str | None = field(default=None, compare=False, repr=False)
+    """The module whose hook returned this task (set by the hook engine; streamcore's own
+    bookkeeping for the derivation chain, not part of DP³'s task)."""
 
     def routing_key(self) -> str:
         """``"<etype>:<eid>"``; stable once the eid is normalized by validation."""

@@ -160,6 +160,8 @@ class IngestionHooks:
                 derived.extend(self._hook_failed(hook, etype, attr, exc, start))
                 continue
             self._observe(hook, etype, attr, start, len(tasks))
+            for task in tasks:
+                task.derived_by = hook.module
             derived.extend(tasks)
         return derived
 

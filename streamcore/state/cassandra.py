@@ -9,6 +9,7 @@ commit order in the worker.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +18,14 @@ from cassandra import ConsistencyLevel
 from cassandra.cluster import ResponseFuture, Session
 from cassandra.query import PreparedStatement
 
-from streamcore.errors import StateError
+from streamcore.errors import PermanentStateError, StateError, TransientStateError
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.batches import BatchPacker
 from streamcore.state.binding import RowBinder
 from streamcore.state.encoding import eid_text
+from streamcore.state.faults import classified
 from streamcore.state.merge import row_expiry
-from streamcore.state.record import EntityRecord, Row
+from streamcore.state.record import EntityRecord, QuarantinedRow, Row
 from streamcore.state.schema import INDEX_BUCKETS, index_bucket, keyspace_ddl, table_ddl
 from streamcore.state.values import StoredValues
 
@@ -56,28 +58,32 @@ class CassandraStore:
             f"SELECT attr, key, v, t1, t2, c, src, created, created_by, ttl_tokens "
             f"FROM {ks}.entity_state WHERE etype = ? AND eid = ?"
         )
+        # Every write carries its timestamp (``EntityRecord.stamp``): see ``write``.
         self._upsert = self._prepare(
             f"INSERT INTO {ks}.entity_state (etype, eid, attr, key, v, t1, t2, c, src) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?"
         )
         self._delete_row = self._prepare(
-            f"DELETE FROM {ks}.entity_state WHERE etype = ? AND eid = ? AND attr = ? AND key = ?"
+            f"DELETE FROM {ks}.entity_state USING TIMESTAMP ? "
+            "WHERE etype = ? AND eid = ? AND attr = ? AND key = ?"
         )
         self._meta = self._prepare(
-            f"UPDATE {ks}.entity_state SET created = ?, created_by = ?, ttl_tokens = ? "
-            "WHERE etype = ? AND eid = ?"
+            f"UPDATE {ks}.entity_state USING TIMESTAMP ? "
+            "SET created = ?, created_by = ?, ttl_tokens = ? WHERE etype = ? AND eid = ?"
         )
         self._index = self._prepare(
-            f"INSERT INTO {ks}.entity_index (etype, bucket, eid, created) VALUES (?, ?, ?, ?)"
+            f"INSERT INTO {ks}.entity_index (etype, bucket, eid, created) VALUES (?, ?, ?, ?) "
+            "USING TIMESTAMP ?"
         )
         self._drop_entity = self._prepare(
-            f"DELETE FROM {ks}.entity_state WHERE etype = ? AND eid = ?"
+            f"DELETE FROM {ks}.entity_state USING TIMESTAMP ? WHERE etype = ? AND eid = ?"
         )
         self._list_index = self._prepare(
             f"SELECT eid FROM {ks}.entity_index WHERE etype = ? AND bucket = ?"
         )
         self._drop_index = self._prepare(
-            f"DELETE FROM {ks}.entity_index WHERE etype = ? AND bucket = ? AND eid = ?"
+            f"DELETE FROM {ks}.entity_index USING TIMESTAMP ? "
+            "WHERE etype = ? AND bucket = ? AND eid = ?"
         )
 
     def _prepare(self, cql: str) -> PreparedStatement:
@@ -88,7 +94,12 @@ class CassandraStore:
     # Reading ---------------------------------------------------------------------------
 
     def load(self, keys: Sequence[tuple[str, Any]]) -> list[EntityRecord]:
-        """The records of ``keys`` (etype, canonical eid), read in parallel."""
+        """The records of ``keys`` (etype, canonical eid), read in parallel.
+
+        Raises ``TransientStateError`` / ``PermanentStateError`` (``state/faults.py``). A
+        stored row that can't be parsed doesn't fail the load: it is left out of the
+        record and listed in ``record.quarantined`` (the worker reports and removes it).
+        """
         texts = [eid_text(eid) for _, eid in keys]
         futures = [
             self._session.execute_async(self._select, (etype, text))
@@ -99,7 +110,7 @@ class CassandraStore:
             try:
                 rows = _all_rows(future)
             except Exception as exc:
-                raise StateError(f"reading {etype} {text} failed: {exc}") from exc
+                raise classified(exc, f"reading {etype} {text}") from exc
             records.append(self._record(etype, eid, text, rows))
         return records
 
@@ -113,8 +124,14 @@ class CassandraStore:
                 record.ttl_tokens = {k: _utc(v) for k, v in (row.ttl_tokens or {}).items()}
             if row.attr is None or not self._values.knows(etype, row.attr):
                 continue  # a static-only row, or an attribute the model no longer has
+            try:
+                value = self._values.read(etype, row.attr, row.v)
+            except Exception as exc:  # any stored text that doesn't parse: quarantined
+                record.quarantined.append(QuarantinedRow(row.attr, row.key, row.v, repr(exc)))
+                record.dirty_rows.add((row.attr, row.key))  # the next write removes it
+                continue
             record.attrs.setdefault(row.attr, {})[row.key] = Row(
-                self._values.read(etype, row.attr, row.v),
+                value,
                 row.v,
                 t1=_aware(row.t1),
                 t2=_aware(row.t2),
@@ -152,68 +169,129 @@ class CassandraStore:
         always together in one batch, so a batch costs one request and one partition's
         changes apply atomically. Returns after every batch is acknowledged.
 
+        Every statement carries the record's ``stamp`` as its write timestamp (a delete of
+        the whole entity ``stamp - 1``, so a re-creation in the same batch outlives it):
+        Cassandra keeps the newest timestamp per cell, so a write from a worker that lost
+        its partition, stamped from its older fence, never replaces its successor's.
+
+        Errors: ``TransientStateError`` when any batch failed for a reason worth retrying;
+        otherwise ``PermanentStateError`` naming the entities whose writes were refused
+        (each then written alone to find them); the other entities are written.
+
         Batches are sent together once all are bound: sending each as it fills was measured
         slower (bench/ingest.py), the driver's I/O thread then contends for the GIL.
         """
         now = now or datetime.now(UTC)
         records = list(records)
+        default_stamp = int(time.time() * 1_000_000)  # unfenced writers: now
         packer = BatchPacker(self._consistency)
         upserts = RowBinder(self._upsert, _UPSERT_REPEATS)
-        for record in records:
-            rows = self._entity_rows(record, now, upserts)
-            if rows:
-                packer.add(self._replica(rows[0][0]), rows)
-            if record.dirty_meta and record.exists and not record.indexed:
-                eid = record.eid_key
-                index = self._index.bind((record.etype, index_bucket(eid), eid, record.created))
-                packer.add(self._replica(index), [(index, 64)])
-        futures = [self._session.execute_async(batch) for batch in packer.batches()]
-        for future in futures:
-            try:
-                future.result()
-            except Exception as exc:
-                raise StateError(f"writing entity state failed: {exc}") from exc
+        failure: StateError | None
+        try:
+            for record in records:
+                self._pack(packer, record, now, record.stamp or default_stamp, upserts)
+        except Exception as exc:  # a value the driver can't bind: find whose
+            failure = classified(exc, "binding entity state")
+        else:
+            failure = self._send(packer)
+        if isinstance(failure, TransientStateError):
+            raise failure
+        if failure is not None:
+            refused = self._write_alone(records, now, default_stamp)
+            if not refused:
+                raise failure
+            raise PermanentStateError(f"writing entity state refused: {failure}", refused)
         for record in records:
             record.indexed = record.indexed or (record.dirty_meta and record.exists)
             record.mark_clean()
         return packer.rows
+
+    def _pack(
+        self, packer: BatchPacker, record: EntityRecord, now: datetime, stamp: int, upserts: Any
+    ) -> None:
+        rows = self._entity_rows(record, now, upserts, stamp)
+        if rows:
+            packer.add(self._replica(rows[0][0]), rows)
+        eid = record.eid_key
+        if record.deleted:
+            drop = self._drop_index.bind((stamp - 1, record.etype, index_bucket(eid), eid))
+            packer.add(self._replica(drop), [(drop, 64)])
+        if record.dirty_meta and record.exists and not record.indexed:
+            index = self._index.bind((record.etype, index_bucket(eid), eid, record.created, stamp))
+            packer.add(self._replica(index), [(index, 64)])
+
+    def _send(self, packer: BatchPacker) -> StateError | None:
+        """Send every batch; the first transient failure, else the first permanent one."""
+        futures = [self._session.execute_async(batch) for batch in packer.batches()]
+        failures: list[StateError] = []
+        for future in futures:
+            try:
+                future.result()
+            except Exception as exc:
+                failures.append(classified(exc, "writing entity state"))
+        transient = [f for f in failures if isinstance(f, TransientStateError)]
+        return (transient or failures or [None])[0]
+
+    def _write_alone(
+        self, records: list[EntityRecord], now: datetime, default_stamp: int
+    ) -> dict[tuple[str, str], str]:
+        """Each record in its own batches (the slow path after a refusal): the refused
+        ones by (etype, stored id) with the reason; a transient failure raises."""
+        refused: dict[tuple[str, str], str] = {}
+        for record in records:
+            packer = BatchPacker(self._consistency)
+            try:
+                self._pack(
+                    packer,
+                    record,
+                    now,
+                    record.stamp or default_stamp,
+                    RowBinder(self._upsert, _UPSERT_REPEATS),
+                )
+            except Exception as exc:
+                refused[(record.etype, record.eid_key)] = repr(exc)
+                continue
+            failure = self._send(packer)
+            if isinstance(failure, TransientStateError):
+                raise failure
+            if failure is not None:
+                refused[(record.etype, record.eid_key)] = str(failure)
+        return refused
 
     def _replica(self, statement: Any) -> Any:
         replicas = self._metadata.get_replicas(self._keyspace, statement.routing_key)
         return replicas[0] if replicas else None
 
     def _entity_rows(
-        self, record: EntityRecord, now: datetime, upserts: RowBinder
+        self, record: EntityRecord, now: datetime, upserts: RowBinder, stamp: int
     ) -> list[tuple[Any, int]]:
         """Bound statements of the entity's partition, each with its approximate size."""
         if not (record.dirty_rows or record.dirty_meta or record.deleted):
             return []
         etype, eid = record.etype, record.eid_key
-        if record.deleted:
-            # Synchronously, so a re-creation in the same batch gets a later timestamp.
-            self._session.execute(self._drop_entity, (etype, eid))
-            self._session.execute(self._drop_index, (etype, index_bucket(eid), eid))
         rows: list[tuple[Any, int]] = []
+        if record.deleted:
+            rows.append((self._drop_entity.bind((stamp - 1, etype, eid)), 64))
         if record.dirty_meta:
-            meta = (record.created, record.created_by, record.ttl_tokens, etype, eid)
+            meta = (stamp, record.created, record.created_by, record.ttl_tokens, etype, eid)
             rows.append((self._meta.bind(meta), 64 + 48 * len(record.ttl_tokens)))
         attrs = self._model.entity_attributes[etype]
         for attr, key in record.dirty_rows:
             row = record.attrs.get(attr, {}).get(key)
             if row is None:
-                rows.append((self._delete_row.bind((etype, eid, attr, key)), 64))
+                rows.append((self._delete_row.bind((stamp, etype, eid, attr, key)), 64))
                 continue
             ttl = _ttl_seconds(row_expiry(attrs.get(attr), row), now)
             if ttl is not None and ttl <= 0:
                 continue  # already past its max_age: never stored
-            values = (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0)
-            rows.append((upserts.bind(values), 96 + len(row.v_json)))
+            cells = (row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0, stamp)
+            rows.append((upserts.bind((etype, eid, attr, key, *cells)), 96 + len(row.v_json)))
         return rows
 
 
 # Upsert columns whose values repeat across the rows of a write (type, id, attribute,
 # times, source): serialized once per write.
-_UPSERT_REPEATS = (True, True, True, False, False, True, True, False, True, False)
+_UPSERT_REPEATS = (True, True, True, False, False, True, True, False, True, False, False)
 
 
 def _all_rows(future: ResponseFuture) -> list[Any]:

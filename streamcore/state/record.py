@@ -27,6 +27,17 @@ class Row:
     src: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class QuarantinedRow:
+    """A stored row that could not be read back: kept out of the record, reported, and
+    removed by the next write, so one bad row never stops every future load."""
+
+    attr: str
+    key: bytes
+    v: str | None
+    error: str
+
+
 @dataclass(slots=True)
 class EntityRecord:
     etype: str
@@ -44,6 +55,12 @@ class EntityRecord:
     and write), so meta changes (TTL tokens) needn't write it again. The processor clears
     it on creation, so a replayed creation writes it again."""
     deleted: bool = False
+    stamp: int | None = None
+    """Write timestamp (microseconds) for the next write: set by the worker from the
+    partition's fence (``state/fence.py``), so a worker that lost the partition writes
+    with older timestamps than its new owner and loses every conflict. None: now."""
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+    """Rows of the last load that could not be parsed (see ``QuarantinedRow``)."""
 
     def rows(self, attr: str) -> dict[bytes, Row]:
         return self.attrs.setdefault(attr, {})

@@ -8,12 +8,15 @@ so history retention costs no sweep.
 
 ``entity_index``: every entity of a type, spread over ``INDEX_BUCKETS`` partitions, for
 whole-type scans (snapshots, periodic updaters) without a full-table scan.
+
+``partition_fence``: the current fence of each input partition (``fence.py``).
 """
 
 from __future__ import annotations
 
 import zlib
 
+from streamcore.state.fence import FENCE_DDL
 from streamcore.state.snapshot_schema import SNAPSHOT_TABLES
 
 INDEX_BUCKETS = 64
@@ -45,6 +48,7 @@ TABLES = (
         PRIMARY KEY ((etype, bucket), eid)
     )
     """,
+    FENCE_DDL,
     *SNAPSHOT_TABLES,
 )
 

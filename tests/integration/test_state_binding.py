@@ -50,12 +50,13 @@ def test_bound_values_are_the_drivers(cassandra_session: Any, keyspace: str) -> 
         cassandra_session.execute(ddl, timeout=60)
     prepared = cassandra_session.prepare(
         f"INSERT INTO {keyspace}.entity_state (etype, eid, attr, key, v, t1, t2, c, src) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?"
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ? AND TIMESTAMP ?"
     )
     binder = RowBinder(prepared, _UPSERT_REPEATS)
     for _ in range(2):  # the second round binds from the binder's memory
-        for row in ROWS:
-            ours, theirs = binder.bind(row), prepared.bind(row)
+        for stamp, row in enumerate(ROWS, start=1_764_000_000_000_000):
+            values = (*row, stamp)  # the write timestamp (state/fence.py)
+            ours, theirs = binder.bind(values), prepared.bind(values)
             assert ours.values == theirs.values, row
             assert ours.routing_key == theirs.routing_key
             assert ours.keyspace == theirs.keyspace == keyspace
