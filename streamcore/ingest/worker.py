@@ -41,7 +41,7 @@ from streamcore.ingest.letters import dead_letter
 from streamcore.ingest.lineage import Lineage
 from streamcore.ingest.processor import TaskProcessor
 from streamcore.ingest.retry import RetryPolicy
-from streamcore.kafka.consumer import BatchConsumer, InputRecord, Partition
+from streamcore.kafka.consumer import BatchConsumer, InputRecord, Partition, first_offsets
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
 from streamcore.model.control import DeadLetter
 from streamcore.model.datapoint import DataPointTask
@@ -106,6 +106,8 @@ class BatchObserver(Protocol):
     def batch_done(self, result: BatchResult, seconds: float) -> None: ...
 
 
+IDLE_COMMIT_SECONDS = 10.0
+
 Item = tuple[InputRecord, DataPointTask]
 Derived = tuple[InputRecord, DataPointTask]
 
@@ -142,6 +144,9 @@ class IngestWorker:
         self.cache = EntityCache(cache_entities)
         self.observer = observer
         self._fenced: dict[Partition, Fence] = {}
+        self._committed: dict[Partition, int] = {}
+        """Offsets this worker committed (or read as committed), per partition."""
+        self._next_idle_commit = 0.0
         self.consumer = consumer_factory(self._revoked)
         self.stopping = threading.Event()
         self.retry = RetryPolicy(
@@ -162,7 +167,10 @@ class IngestWorker:
         try:
             while not self.stopping.is_set():
                 records = self.consumer.poll_batch(self.batch_size, timeout=0.5)
-                if not records or self.process_with_retry(records) is not None:
+                if not records:
+                    self.last_progress = time.monotonic()
+                    self._commit_positions()
+                elif self.process_with_retry(records) is not None:
                     self.last_progress = time.monotonic()
                 for task in self.between_batches:
                     task()
@@ -180,13 +188,13 @@ class IngestWorker:
         try:
             return self.retry.run(lambda: self.process_batch(records))
         except TransactionFailed as exc:
-            self.consumer.rewind(_first_offsets(records))
+            self.consumer.rewind(first_offsets(records))
             if exc.fatal:
                 raise
             self.retry.failed("transaction", exc)
             return None
         except TransientStateError:  # only when stopping: leave it for the next owner
-            self.consumer.rewind(_first_offsets(records))
+            self.consumer.rewind(first_offsets(records))
             return None
 
     def process_batch(self, records: list[InputRecord]) -> BatchResult:
@@ -206,7 +214,9 @@ class IngestWorker:
             self._write(entities, groups, derived, result, now)
             result.durable_at = time.time()
             outputs = self._outputs([d for ds in derived.values() for d in ds], result)
-            self.output.commit(outputs, _next_offsets(records), self.consumer.group_metadata())
+            offsets = _next_offsets(records)
+            self.output.commit(outputs, offsets, self.consumer.group_metadata())
+            self._committed.update(offsets)
         except BaseException:
             self.cache.drop(list(entities))  # in-memory changes may not match the store
             raise
@@ -217,6 +227,34 @@ class IngestWorker:
         if self.observer is not None:
             self.observer.batch_done(result, time.perf_counter() - started)
         return result
+
+    def _commit_positions(self) -> None:
+        """When idle, commit positions that are past the committed offsets.
+
+        A batch commits the offset after its last record; a transaction marker (or an
+        aborted transaction's records) after it leaves the committed offset short of the
+        partition's end for good, which a lag-based autoscaler reads as backlog. Checked at
+        most every ``IDLE_COMMIT_SECONDS``, in an empty transaction of its own.
+        """
+        now = time.monotonic()
+        if now < self._next_idle_commit:
+            return
+        self._next_idle_commit = now + IDLE_COMMIT_SECONDS
+        positions = self.consumer.positions()
+        unknown = [p for p in positions if p not in self._committed]
+        if unknown:
+            self._committed.update(self.consumer.committed(unknown))
+        behind = {p: o for p, o in positions.items() if o > self._committed.get(p, -1)}
+        if not behind:
+            return
+        try:
+            self.output.commit([], behind, self.consumer.group_metadata())
+        except TransactionFailed as exc:
+            log.info("committing idle positions failed (tried again later): %s", exc)
+            if exc.fatal:
+                raise
+            return
+        self._committed.update(behind)
 
     # Steps -------------------------------------------------------------------------------
 
@@ -230,6 +268,7 @@ class IngestWorker:
         self.cache.drop_partitions(partitions)
         for partition in partitions:
             self._fenced.pop(partition, None)
+            self._committed.pop(partition, None)
 
     def _stamps(self, records: list[InputRecord]) -> dict[Partition, int]:
         """Per partition, the write timestamp of this batch's state (``state/fence.py``):
@@ -450,13 +489,4 @@ def _next_offsets(records: list[InputRecord]) -> dict[Partition, int]:
     for record in records:
         partition = (record.topic, record.partition)
         offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
-    return offsets
-
-
-def _first_offsets(records: list[InputRecord]) -> dict[Partition, int]:
-    offsets: dict[Partition, int] = {}
-    for record in records:
-        partition = (record.topic, record.partition)
-        if partition not in offsets or record.offset < offsets[partition]:
-            offsets[partition] = record.offset
     return offsets

@@ -120,6 +120,13 @@ class BatchConsumer:
         )
         return int(high)
 
+    def positions(self) -> dict[Partition, int]:
+        """The next offset to read of each assigned partition that has a position
+        (past transaction markers and aborted records, unlike the last record + 1)."""
+        assigned = [TopicPartition(t, p) for t, p in self.assignment]
+        found = self._consumer.position(assigned) if assigned else []
+        return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
+
     def group_metadata(self) -> Any:
         return self._consumer.consumer_group_metadata()
 
@@ -166,3 +173,13 @@ def record_of(message: Message) -> InputRecord:
 
 def _header_list(headers: Headers | dict[str, str | bytes | None] | None) -> Headers | None:
     return list(headers.items()) if isinstance(headers, dict) else headers
+
+
+def first_offsets(records: Sequence[InputRecord]) -> dict[Partition, int]:
+    """Per partition, the first offset among ``records`` (where to rewind a failed batch)."""
+    offsets: dict[Partition, int] = {}
+    for record in records:
+        partition = (record.topic, record.partition)
+        if partition not in offsets or record.offset < offsets[partition]:
+            offsets[partition] = record.offset
+    return offsets

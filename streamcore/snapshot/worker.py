@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time as clock
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ from typing import Any, Protocol
 
 from streamcore.errors import InvalidDataPointError
 from streamcore.ingest.collector import use_batch_gc
-from streamcore.kafka.consumer import BatchConsumer, InputRecord
+from streamcore.ingest.retry import RetryPolicy
+from streamcore.kafka.consumer import BatchConsumer, InputRecord, first_offsets
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
 from streamcore.model.datapoint import DataPointTask
 from streamcore.model.modelspec import ModelSpec
@@ -41,6 +43,7 @@ from streamcore.snapshot.hooks import SnapshotHooks
 from streamcore.snapshot.messages import SnapshotCodec, SnapshotTask, SnapshotTaskCodec, values_json
 from streamcore.snapshot.runs import RunTrigger
 from streamcore.state.encoding import eid_text
+from streamcore.state.faults import is_transient
 from streamcore.state.record import EntityRecord
 from streamcore.state.snapshots import SnapshotStore, SnapshotWrites
 
@@ -110,6 +113,9 @@ class SnapshotWorker:
         self._open: set[datetime] = set()
         self._next_check = 0.0
         self._stopping = False
+        self._stop_event = threading.Event()
+        self.retry = RetryPolicy(self._stop_event)
+        """Backoff and budget for transient Cassandra trouble (the ingestion worker's)."""
         self.stats = SnapshotStats()
         self.heartbeat: Callable[[], object] = lambda: None
         """Called on the worker's thread before each poll and after each page (liveness)."""
@@ -118,6 +124,7 @@ class SnapshotWorker:
 
     def stop(self) -> None:
         self._stopping = True
+        self._stop_event.set()  # ends a backoff wait too
 
     def run(self) -> None:
         _prepare_collector()
@@ -129,10 +136,24 @@ class SnapshotWorker:
                 records = consumer.poll_batch(1, 0.5)
                 if records:  # and the tasks already fetched, without waiting for more
                     records += consumer.poll_batch(self._tasks_per_poll - 1, 0)
-                    self.process_tasks(records, consumer)
+                    self._process_with_retry(records, consumer)
         finally:
             consumer.close()
             self._output.close()
+
+    def _process_with_retry(self, records: list[InputRecord], consumer: BatchConsumer) -> None:
+        """Transient Cassandra trouble: the tasks are rewound and polled again after a
+        backoff (``RetryPolicy``, the ingestion worker's); past the budget the process
+        exits. Anything else is a bug and ends the process."""
+        try:
+            self.process_tasks(records, consumer)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            consumer.rewind(first_offsets(records))
+            self.retry.failed("state", exc)
+        else:
+            self.retry.succeeded()
 
     def between_tasks(self, now: float | None = None) -> None:
         """Start a run if a slot came; finalize runs whose tasks are all done."""
@@ -181,12 +202,9 @@ class SnapshotWorker:
         for task, entities in zip(tasks, counts, strict=True):
             self._store.task_done(task.run, task.task, entities, self._instance)
         next_offsets: dict[tuple[str, int], int] = {}
-        first_offsets: dict[tuple[str, int], int] = {}
         for record in records:  # a partition's records come in offset order
-            partition = (record.topic, record.partition)
-            next_offsets[partition] = record.offset + 1
-            first_offsets.setdefault(partition, record.offset)
-        self._commit(outputs, (next_offsets, consumer), rewind=(first_offsets, consumer))
+            next_offsets[(record.topic, record.partition)] = record.offset + 1
+        self._commit(outputs, (next_offsets, consumer), rewind=(first_offsets(records), consumer))
         self.stats.tasks += len(tasks)
         self.stats.entities += sum(counts)
         self.stats.seconds += clock.perf_counter() - started

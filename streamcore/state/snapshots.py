@@ -25,7 +25,7 @@ from cassandra.query import BatchStatement
 from streamcore.errors import StateError
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.batches import BatchPacker, replica_of
-from streamcore.state.record import EntityRecord, Row
+from streamcore.state.record import EntityRecord, QuarantinedRow, Row
 from streamcore.state.values import StoredValues
 
 TOKEN_MIN = -(2**63)
@@ -149,11 +149,16 @@ class SnapshotStore:
         if read is None:
             return
         t1, t2, text = row.t1, row.t2, row.v
+        try:
+            value = read(text)
+        except Exception as exc:  # quarantined by the worker at the entity's next load
+            record.quarantined.append(QuarantinedRow(attr, row.key, text, repr(exc)))
+            return
         rows = record.attrs.get(attr)
         if rows is None:
             rows = record.attrs[attr] = {}
         rows[row.key] = Row(
-            read(text),
+            value,
             text,
             t1=t1 if t1 is None or t1.tzinfo else t1.replace(tzinfo=UTC),
             t2=t2 if t2 is None or t2.tzinfo else t2.replace(tzinfo=UTC),

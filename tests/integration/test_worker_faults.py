@@ -233,3 +233,37 @@ def test_each_new_fence_starts_above_every_stamp_the_previous_owner_can_write(
     assert second.stamp(4_000) > last_stamp
     third = PartitionFences(cassandra_session, keyspace, "c", clock).acquire("in", 1, 0, 0)
     assert third.base == 1000 * 1_000_000  # another partition: its own fence
+
+
+def test_committed_offsets_reach_the_partition_end_past_aborted_transactions(
+    settings: Settings, app_name: str, keyspace: str
+) -> None:
+    from confluent_kafka import Consumer, TopicPartition
+
+    with application(settings, app_name, keyspace, partitions=1) as runtime:
+        send(runtime, [task("192.0.2.20", "kept")])
+        encoded = TaskEncoder(runtime.config.model_spec).encode(task("192.0.2.21", "aborted"))
+        aborting = Producer(
+            {**runtime.settings.kafka.client_config(), "transactional.id": f"{app_name}.abort"}
+        )
+        aborting.init_transactions(30)
+        aborting.begin_transaction()
+        for _ in range(3):
+            aborting.produce(runtime.topic("input"), key=b"ip:192.0.2.21", value=encoded)
+        aborting.flush(30)
+        aborting.abort_transaction(30)
+        partition = TopicPartition(runtime.topic("input"), 0)
+        probe = Consumer(
+            {**runtime.settings.kafka.client_config(), "group.id": runtime.consumer_group()}
+        )
+        try:
+            # The kept task, three aborted records and the abort marker.
+            end = wait_for(lambda: probe.get_watermark_offsets(partition, timeout=10)[1] == 5) and 5
+            with running(build_ingest_worker(runtime)):
+                wait_for(lambda: hostname(runtime, "192.0.2.20") == "kept")
+                wait_for(
+                    lambda: probe.committed([partition], timeout=10)[0].offset == end, timeout=40
+                )
+        finally:
+            probe.close()
+        assert hostname(runtime, "192.0.2.21") is None
