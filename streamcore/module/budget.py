@@ -7,9 +7,10 @@ chosen per call by the thread it runs on:
   ``SIGALRM`` from ``setitimer(ITIMER_REAL)``. Its handler raises in the hook, which also
   breaks ``time.sleep``, socket waits, lock waits and pure-Python loops. A C call that
   retries on ``EINTR`` without running Python's signal handlers, or a long C computation,
-  is not interrupted until it returns. The timer is armed lazily: a call only arms it when
-  none is pending (most calls cost no system call); when it fires with no call over budget,
-  the handler re-arms it for the earliest deadline, or leaves it off when nothing runs.
+  is not interrupted until it returns. The timer is armed lazily: a call only sets it
+  when it is due before the pending timer goes off (most calls cost no system call);
+  when it goes off with no call over budget, the handler sets it for the earliest
+  deadline, or leaves it off when nothing runs.
 - **other threads** (tests often run a worker in a thread): one watchdog thread per process
   sends the over-budget thread an asynchronous exception
   (``ctypes.pythonapi.PyThreadState_SetAsyncExc``). It is raised at the thread's next
@@ -30,6 +31,7 @@ handler, when the last call ends (its handler is called if it falls due meanwhil
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # (no stub) the C module under signal
 import ctypes
 import signal
 import threading
@@ -39,10 +41,17 @@ from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
 
-_EARLY = 0.001
+_EARLY = 0.0001
 """A timer firing this close to a deadline counts as on time (clocks differ slightly)."""
 _MIN_DELAY = 0.0005
+_NEVER = float("inf")
 """The shortest delay a timer is armed for (0 would disarm it)."""
+_get_ident = threading.get_ident
+_monotonic = time.monotonic
+_SIGALRM = signal.SIGALRM
+_getsignal: Callable[[int], Any] = _signal.getsignal
+"""The C function under ``signal.getsignal``: 100 times faster (no enum conversion), and
+no Python code the alarm could go off in."""
 
 
 class BudgetExpired(BaseException):  # noqa: N818 (raised in hooks: not an Exception, on purpose)
@@ -70,14 +79,13 @@ class _Call:
 
     __slots__ = ("budget", "deadline", "done", "expired", "seconds", "started", "thread")
 
-    def __init__(self, budget: HookBudget, started: float, thread: int) -> None:
+    def __init__(self, budget: HookBudget, started: float, thread: int = 0) -> None:
         self.budget = budget
-        self.seconds = budget.seconds
+        self.seconds = seconds = budget.seconds
         self.started = started
-        self.deadline = started + budget.seconds
+        self.deadline = started + seconds
         self.thread = thread
-        self.expired = False
-        self.done = False
+        self.expired = self.done = False
 
 
 class HookBudget:
@@ -91,24 +99,54 @@ class HookBudget:
         self._main = threading.main_thread().ident
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)``; ``OverBudget`` if it ran past the budget (what it raised otherwise)."""
+        """``fn(*args)``; ``OverBudget`` if it ran past the budget (what it raised otherwise).
+
+        The hot path (a hook call on the main thread) is written out: on the order of a
+        microsecond over the bare call (``bench/hook_budget.py``)."""
         if self.seconds <= 0:
             return fn(*args)
-        thread = threading.get_ident()
-        timer: _Alarm | _Watchdog = _ALARM if thread == self._main else _watchdog()
-        call = _Call(self, time.monotonic(), thread)
-        timer.enter(call)
+        thread = _get_ident()
+        if thread != self._main:
+            return self._watched(fn, args, thread)
+        alarm = _ALARM
+        stack = alarm.stack
+        call = _Call(self, _monotonic())
         try:
             try:
+                stack.append(call)  # in the try: the timer may go off as soon as it's armed
+                if call.deadline < alarm.due or _getsignal(_SIGALRM) is not alarm.on_alarm:
+                    alarm.arm(call)
                 result = fn(*args)
             finally:
-                timer.leave(call)
+                if stack and stack[-1] is call and not alarm.lent:
+                    stack.pop()
+                else:
+                    alarm.leave(call)
         except BudgetExpired as exc:
-            timer.leave(call)  # again: the exception may have cut the first one short
+            alarm.leave(call)  # again: the exception may have cut the first one short
             if not call.expired:
                 raise  # an enclosing call's deadline
             raise self._over(call, exc.__traceback__) from None
         if call.expired:  # the hook swallowed the interruption
+            raise self._over(call, None)
+        return result
+
+    def _watched(self, fn: Callable[..., Any], args: tuple[Any, ...], thread: int) -> Any:
+        """``call`` off the main thread: the watchdog interrupts it."""
+        watchdog = _watchdog()
+        call = _Call(self, _monotonic(), thread)
+        try:
+            try:
+                watchdog.enter(call)
+                result = fn(*args)
+            finally:
+                watchdog.leave(call)
+        except BudgetExpired as exc:
+            watchdog.leave(call)  # again: the exception may have cut the first one short
+            if not call.expired:
+                raise  # an enclosing call's deadline
+            raise self._over(call, exc.__traceback__) from None
+        if call.expired:
             raise self._over(call, None)
         return result
 
@@ -130,75 +168,87 @@ class _Alarm:
     (the handler runs there too, between bytecodes), so it needs no lock."""
 
     def __init__(self) -> None:
-        self._stack: list[_Call] = []
-        self._armed = False
-        self._foreign: tuple[Any, float, float] | None = None
-        """The handler, deadline and interval of a timer armed before our first call."""
-        self._on_alarm = self._handler  # one bound method, so ``is`` recognises it
+        self.stack: list[_Call] = []
+        self.due = _NEVER
+        """When our timer goes off (``time.monotonic()``); a call due later needs no arming."""
+        self._theirs: Any = None
+        """A Python ``SIGALRM`` handler found installed: given back after our last call."""
+        self._their_timer: tuple[float, float] | None = None
+        """(deadline, interval) of a timer found pending: given back after our last call."""
+        self.on_alarm = self._handler  # one bound method, so ``is`` recognises it
+        self.lent = False
+        """Whether someone's handler or timer waits to be given back after our last call."""
 
     def calls(self) -> list[_Call]:
-        return list(self._stack)
-
-    def enter(self, call: _Call) -> None:
-        self._stack.append(call)
-        if not self._armed:
-            self._arm(call)
+        return list(self.stack)
 
     def leave(self, call: _Call) -> None:
-        stack = self._stack
+        stack = self.stack
         if stack and stack[-1] is call:
             stack.pop()
         elif call in stack:
             stack.remove(call)
         else:
             return
-        if not stack and self._foreign is not None:
-            self._restore_foreign()
+        if not stack and self.lent:
+            self._give_back()
 
-    def _arm(self, call: _Call) -> None:
-        handler = signal.getsignal(signal.SIGALRM)
-        if handler is not self._on_alarm:
-            signal.signal(signal.SIGALRM, self._on_alarm)
+    def arm(self, call: _Call) -> None:
+        """The timer set for the earliest deadline and our handler installed, when ``call``
+        is due before the timer goes off or someone installed a handler of theirs since our
+        last call. Their handler and pending timer are kept, to be given back."""
+        handler = _getsignal(_SIGALRM)
+        replaced = handler is not self.on_alarm
+        if replaced:
+            signal.signal(signal.SIGALRM, self.on_alarm)
+            if callable(handler):
+                self._theirs = handler
+                self.lent = True
         delay, interval = signal.setitimer(signal.ITIMER_REAL, call.seconds)
-        self._armed = True
-        if delay > 0:  # someone else's timer: keep it, give it back after our last call
-            previous = None if handler is self._on_alarm else handler
-            self._foreign = (previous, time.monotonic() + delay, interval)
-            self._rearm(time.monotonic())
+        now = time.monotonic()
+        if delay > 0 and (replaced or self.due == _NEVER):  # a timer that isn't ours
+            self._their_timer = (now + delay, interval)
+            self.lent = True
+        self._rearm(now)
 
     def _rearm(self, now: float) -> None:
-        due = [c.deadline for c in self._stack]
-        if self._foreign is not None:
-            due.append(self._foreign[1])
+        due = [c.deadline for c in self.stack]
+        if self._their_timer is not None:
+            due.append(self._their_timer[0])
         if due:
-            signal.setitimer(signal.ITIMER_REAL, max(min(due) - now, _MIN_DELAY))
-        self._armed = bool(due)
+            delay = max(min(due) - now, _MIN_DELAY)
+            signal.setitimer(signal.ITIMER_REAL, delay)
+            self.due = now + delay
+        else:
+            self.due = _NEVER  # it went off: nothing pending
 
-    def _restore_foreign(self) -> None:
-        assert self._foreign is not None
-        handler, deadline, interval = self._foreign
-        self._foreign = None
-        self._armed = False
+    def _give_back(self) -> None:
+        """Their handler and their timer (if still pending) as they were; ours disarmed."""
+        handler, timer = self._theirs, self._their_timer
+        self._theirs = self._their_timer = None
+        self.due = _NEVER
+        self.lent = False
         if handler is not None:
             signal.signal(signal.SIGALRM, handler)
-        delay = max(deadline - time.monotonic(), _MIN_DELAY)
-        signal.setitimer(signal.ITIMER_REAL, delay, interval)
+        if timer is not None:
+            delay = max(timer[0] - time.monotonic(), _MIN_DELAY)
+            signal.setitimer(signal.ITIMER_REAL, delay, timer[1])
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
     def _handler(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
-        expired = next((c for c in self._stack if now >= c.deadline - _EARLY), None)
+        expired = next((c for c in self.stack if now >= c.deadline - _EARLY), None)
         if expired is not None:
             expired.expired = True
             expired.deadline = now + expired.seconds  # again, if it swallows this one
-        foreign = self._foreign
-        if foreign is not None and now >= foreign[1] - _EARLY:
-            handler, _, interval = foreign
-            self._foreign = (handler, now + interval, interval) if interval else None
-            self._rearm(now)
-            if callable(handler):
-                handler(signum, frame)
-        else:
-            self._rearm(now)
+        timer = self._their_timer
+        theirs_due = timer is not None and now >= timer[0] - _EARLY
+        if timer is not None and theirs_due:
+            self._their_timer = (now + timer[1], timer[1]) if timer[1] else None
+        self._rearm(now)
+        if theirs_due and callable(self._theirs):
+            self._theirs(signum, frame)
         if expired is not None:
             raise BudgetExpired
 
