@@ -6,7 +6,8 @@
     ├── ConfigError             configuration directory or settings are wrong (start-up)
     ├── DataPointError          one data-point or task is unusable (goes to the dead-letter topic)
     │   ├── DecodeError         the bytes are not a task we can read
-    │   └── InvalidDataPointError  decoded, but breaks the entity model
+    │   ├── InvalidDataPointError  decoded, but breaks the entity model
+    │   └── HookTimeoutError    a hook ran past its time budget on the task
     ├── ModuleError             a module failed to load or registered hooks wrongly (start-up)
     │   ├── ModuleLoadError     import, discovery, configuration or construction failed
     │   └── HookRegistrationError  a registrar call was refused (also a ValueError, as in DP³)
@@ -87,6 +88,36 @@ class InvalidDataPointError(DataPointError):
     """A decoded data-point breaks the entity model (unknown attribute, bad value, ...)."""
 
     reason = "invalid_data_point"
+
+
+class HookTimeoutError(DataPointError):
+    """An ingestion hook ran past its time budget on a task and was interrupted.
+
+    Raised out of the hook engine (unlike other hook failures, which fall back and go
+    on), so the worker dead-letters the task rather than applying it half-hooked.
+    """
+
+    reason = "hook_timeout"
+
+    def __init__(
+        self,
+        module: str,
+        hook: str,
+        kind: str,
+        budget: float,
+        target: str,
+        *,
+        record: RawRecord | None = None,
+    ) -> None:
+        super().__init__(
+            f"hook {hook} ({kind}) of module {module} ran past its time budget of "
+            f"{budget:g} s on {target}",
+            record,
+        )
+        self.module = module
+        self.hook = hook
+        self.kind = kind
+        self.budget = budget
 
 
 class ModuleError(StreamcoreError):

@@ -50,6 +50,8 @@ from streamcore.metrics import (
 from streamcore.model.control import ControlAction
 from streamcore.model.datapoint import DataPointTask
 from streamcore.module.base import BaseModule
+from streamcore.module.budget import HookBudget
+from streamcore.module.hooklog import HookFailureLog
 from streamcore.module.loader import LoadedModules
 from streamcore.producer import DataPointProducer
 from streamcore.settings import Settings
@@ -235,11 +237,13 @@ def build_worker_replica(
     metrics: Metrics,
     instance: str | None = None,
 ) -> WorkerReplica:
-    """Everything ``streamcore worker`` runs, wired: hook and batch metrics, timed state
-    store, control listener between batches, liveness and readiness."""
+    """Everything ``streamcore worker`` runs, wired: hook and batch metrics, hook time
+    budget, timed state store, control listener between batches, liveness and readiness."""
     instance = instance or instance_name()
     health = Health(runtime.settings.metrics.liveness_seconds)
-    hooks = loaded.registrar.ingestion_hooks(HookMetrics(metrics))
+    budget, failures = hook_supervision(runtime.settings)
+    hooks = loaded.registrar.ingestion_hooks(HookMetrics(metrics), budget, failures)
+    watch_hooks(health, budget, runtime.settings)
     worker = build_ingest_worker(
         runtime, hooks=hooks, observer=IngestMetrics(metrics), instance=instance, metrics=metrics
     )
@@ -274,6 +278,20 @@ def instrument_worker(
         lambda: None if worker.consumer.assignment else "no input partitions assigned"
     )
     health.checks.append(lambda: None if listener.caught_up else "control topic not caught up")
+
+
+def hook_supervision(settings: Settings) -> tuple[HookBudget, HookFailureLog]:
+    """The time budget and the rate-limited failure log of a process's hook engine."""
+    hooks = settings.hooks
+    return HookBudget(hooks.time_budget_seconds), HookFailureLog(hooks.error_log_interval_seconds)
+
+
+def watch_hooks(health: Health, budget: HookBudget | None, settings: Settings) -> None:
+    """Liveness fails while one hook call has run ``stuck_after_budgets`` budgets: one the
+    budget could not interrupt (blocked in C code)."""
+    if budget is not None and budget.seconds > 0:
+        limit = budget.seconds * settings.hooks.stuck_after_budgets
+        health.watch_busy("a hook call", budget.busy_since, limit)
 
 
 def _emit(runtime: Runtime, tasks: list[DataPointTask]) -> int:
@@ -362,7 +380,7 @@ def build_snapshot_worker(
         input=runtime.topic("input"),
     )
     group = snap.consumer_group or f"{runtime.app_name}.snapshots"
-    hooks = SnapshotHooks(registry, observer)
+    hooks = SnapshotHooks(registry, observer, *hook_supervision(settings))
     store = runtime.store()
     snapshotter = Snapshotter(
         config.model_spec,

@@ -174,6 +174,26 @@ class WorkerSettings(BaseModel):
     )
 
 
+class HookSettings(BaseModel):
+    """How module hooks are supervised (see README "Hook supervision")."""
+
+    time_budget_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="A hook call running longer is interrupted (0: no budget).",
+    )
+    stuck_after_budgets: float = Field(
+        default=3.0,
+        ge=1,
+        description="/healthz fails while one hook call has run this many budgets.",
+    )
+    error_log_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="After a hook's first failure, one log line per this interval (0: all).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything a streamcore process needs to reach its servers."""
 
@@ -188,6 +208,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
     control: ControlSettings = Field(default_factory=ControlSettings)
+    hooks: HookSettings = Field(default_factory=HookSettings)
     dp3_compat: bool = Field(
         default=False,
         description="Let unchanged DP³ modules (importing dp3.common.*) load and run.",

@@ -71,12 +71,15 @@ def snapshots(config_dir: str, app_name: str, process_index: int, no_trigger: bo
 
 
 def snapshot_health(worker: SnapshotWorker, runtime: Runtime, settings: Settings) -> Health:
-    """Alive while the worker loop beats (between polls and after every page of a task);
-    ready once Cassandra answers and snapshot task partitions are assigned to it."""
+    """Alive while the worker loop beats (between polls and after every page of a task)
+    and no hook call is stuck past its budgets; ready once Cassandra answers and snapshot
+    task partitions are assigned to it."""
     from streamcore.metrics import Health
+    from streamcore.runtime import watch_hooks
 
     health = Health(settings.metrics.liveness_seconds)
     worker.heartbeat = health.beat
+    watch_hooks(health, worker.hooks.budget, settings)
     health.checks.append(lambda: cassandra_down(runtime))
 
     def assigned() -> str | None:

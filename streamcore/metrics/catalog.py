@@ -58,6 +58,11 @@ class Metrics:
         self.hook_emitted = counter(
             "streamcore_hook_emitted_tasks_total", "Tasks returned by hooks.", HOOK_LABELS
         )
+        self.hook_timeouts = counter(
+            "streamcore_hook_timeouts_total",
+            "Hook calls interrupted over their time budget (also counted as failures).",
+            ("module", "hook"),
+        )
 
         # The ingestion stage.
         self.records_consumed = counter(

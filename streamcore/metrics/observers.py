@@ -1,8 +1,9 @@
 """The observers that feed ``Metrics``: one per seam the stages offer.
 
-- ``HookMetrics`` is the ingestion hook engine's ``HookObserver``: called on the worker's
+- ``HookMetrics`` is the hook engines' ``HookObserver``: called on the worker's
   thread for every hook call, so it binds the label children of each (module, hook,
   entity type, attribute) once and afterwards only increments them (no label lookup);
+  timeouts (rare) are counted per (module, hook) with a plain label lookup;
 - ``IngestMetrics`` is the worker's ``BatchObserver`` (one call per committed batch);
 - ``TimedStore`` wraps a ``StateStore`` to time Cassandra loads and writes and count errors;
 - ``ConsumerMetrics.sample`` reads lag, assignment and rebalances from the consumer; the
@@ -32,7 +33,8 @@ class _HookChildren(NamedTuple):
 
 
 class HookMetrics:
-    """``HookObserver`` counting calls, failures, emitted tasks and durations per hook."""
+    """``HookObserver`` counting calls, failures, emitted tasks, durations and timeouts per
+    hook."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
@@ -57,6 +59,9 @@ class HookMetrics:
             children.failures.inc()
         if emitted:
             children.emitted.inc(emitted)
+
+    def timed_out(self, module: str, hook: str) -> None:
+        self._metrics.hook_timeouts.labels(module, str(hook)).inc()
 
     def _bind(self, module: str, hook: str, etype: str, attr: str | None) -> _HookChildren:
         m = self._metrics

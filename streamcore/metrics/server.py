@@ -2,8 +2,9 @@
 
 - ``/metrics``: the process's registry in Prometheus text format;
 - ``/healthz`` (liveness): 200 while the process loop beats (``Health.beat``, e.g. the
-  worker between batches) at least every ``liveness_seconds``; 503 once it stalls, so
-  Kubernetes restarts a wedged process;
+  worker between batches) at least every ``liveness_seconds`` and no watched call (a hook,
+  ``Health.watch_busy``) has run past its limit; 503 once it stalls, so Kubernetes
+  restarts a wedged process;
 - ``/readyz`` (readiness): 200 when every readiness check passes (connected; for a worker,
   partitions assigned; control topic caught up), else 503 listing the checks that fail.
 
@@ -37,16 +38,31 @@ class Health:
         self.liveness_seconds = liveness_seconds
         self._beat = time.monotonic()
         self.checks: list[ReadinessCheck] = []
+        self._busy: list[tuple[str, Callable[[], float | None], float]] = []
 
     def beat(self, at: float | None = None) -> None:
         """Called by the process loop every time round (cheap: one clock read); ``at``:
         when the loop last made progress (``time.monotonic()``), if not now."""
         self._beat = time.monotonic() if at is None else at
 
+    def watch_busy(
+        self, what: str, busy_since: Callable[[], float | None], limit_seconds: float
+    ) -> None:
+        """Not alive while ``busy_since()`` (a ``time.monotonic()`` start, None when idle)
+        is more than ``limit_seconds`` ago. A call that can't be interrupted (a hook stuck
+        in C code) stalls the loop too; this fails sooner than ``liveness_seconds`` and
+        says ``what`` is stuck. ``busy_since`` is read on the HTTP thread: keep it cheap."""
+        self._busy.append((what, busy_since, limit_seconds))
+
     def alive(self) -> str | None:
-        age = time.monotonic() - self._beat
+        now = time.monotonic()
+        age = now - self._beat
         if age > self.liveness_seconds:
             return f"the process loop has not run for {age:.0f} s"
+        for what, busy_since, limit in self._busy:
+            since = busy_since()
+            if since is not None and now - since > limit:
+                return f"{what} has been running for {now - since:.0f} s (limit {limit:g} s)"
         return None
 
     def not_ready(self) -> list[str]:

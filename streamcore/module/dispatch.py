@@ -12,10 +12,17 @@ Pure code: the worker owns state and Kafka and calls, for each task, in DP³'s o
 The returned ``DataPointTask`` lists are the derived tasks; the worker validates them
 against the model and feeds them back into ingestion.
 
-Every hook call is wrapped once: timed, reported to the ``HookObserver`` (metrics), and
-guarded by one error policy (``_hook_failed``): a hook that raises, or returns something
-other than its contract allows, is logged with module, hook, entity type and attribute,
-reported with ``failed=True``, and processing goes on without its output.
+Every hook call is wrapped once: timed, reported to the ``HookObserver`` (metrics), run
+under the ``HookBudget`` (if any) and guarded by one error policy:
+
+- a hook that raises, or returns something other than its contract allows
+  (``_hook_failed``), is reported with ``failed=True`` and logged with module, hook, entity
+  type and attribute (rate-limited per hook by ``HookFailureLog``); processing goes on
+  without its output;
+- a hook that runs past its time budget (``_timed_out``) is interrupted, reported with
+  ``failed=True`` and to ``timed_out``, logged once, and fails the task: the engine raises
+  ``HookTimeoutError`` (a ``DataPointError``: the worker dead-letters the task). No
+  fallback here: a hook that hangs on some input would otherwise cost a budget per task.
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, Protocol
 
+from streamcore.errors import HookTimeoutError
 from streamcore.model.datapoint import DataPoint, DataPointTask
+from streamcore.module.budget import HookBudget, OverBudget
+from streamcore.module.hooklog import HookFailureLog
 from streamcore.module.hooks import HookKind, HookRegistration
 
 log = logging.getLogger(__name__)
@@ -34,7 +44,8 @@ log = logging.getLogger(__name__)
 
 class HookObserver(Protocol):
     """Told about every hook call: how long it took, whether it failed, how many tasks
-    it returned. Called on the worker's thread; must be cheap and must not raise."""
+    it returned; and, besides, of every call interrupted over its time budget. Called on
+    the worker's thread; must be cheap and must not raise."""
 
     def observe(  # noqa: PLR0917 (the worker calls it positionally, a hot path)
         self,
@@ -46,6 +57,8 @@ class HookObserver(Protocol):
         failed: bool,
         emitted: int,
     ) -> None: ...
+
+    def timed_out(self, module: str, hook: str) -> None: ...
 
 
 class HookResultError(Exception):
@@ -82,12 +95,16 @@ _KEY: dict[HookKind, Callable[[HookRegistration], Any]] = {
 class IngestionHooks:
     """The ingestion hooks of one worker, indexed by kind and (entity type, attribute).
 
-    Built by ``CallbackRegistrar.ingestion_hooks(observer)`` after all modules loaded.
-    Hooks of one kind and target run in registration order.
+    Built by ``CallbackRegistrar.ingestion_hooks(observer, budget)`` after all modules
+    loaded. Hooks of one kind and target run in registration order.
     """
 
     def __init__(
-        self, registrations: Iterable[HookRegistration], observer: HookObserver | None = None
+        self,
+        registrations: Iterable[HookRegistration],
+        observer: HookObserver | None = None,
+        budget: HookBudget | None = None,
+        failures: HookFailureLog | None = None,
     ) -> None:
         tables: dict[HookKind, dict[Any, list[_Hook]]] = {kind: {} for kind in _KEY}
         for reg in registrations:
@@ -101,13 +118,18 @@ class IngestionHooks:
         self._create = frozen[HookKind.ON_ENTITY_CREATION]
         self._new_attr = frozen[HookKind.ON_NEW_ATTR]
         self._observer = observer
+        self.budget = budget
+        self._call = budget.call if budget is not None and budget.seconds > 0 else _plain
+        self._failures = failures or HookFailureLog()
 
     def run_task_start(self, task: DataPointTask) -> None:
         """Call every ``on_task_start`` hook with ``task``; return values are ignored."""
         for hook in self._task_start:
             start = perf_counter()
             try:
-                hook.callback(task)
+                self._call(hook.callback, task)
+            except OverBudget as over:
+                raise self._timed_out(hook, task.etype, None, over, start) from None
             except Exception as exc:
                 self._hook_failed(hook, task.etype, None, exc, start)
                 continue
@@ -122,9 +144,11 @@ class IngestionHooks:
         for hook in self._allow.get(etype, ()):
             start = perf_counter()
             try:
-                allowed = hook.callback(eid, task)
+                allowed = self._call(hook.callback, eid, task)
                 if not isinstance(allowed, bool):
                     raise HookResultError(f"returned {allowed!r}, expected True or False")
+            except OverBudget as over:
+                raise self._timed_out(hook, etype, None, over, start) from None
             except Exception as exc:
                 allowed = self._hook_failed(hook, etype, None, exc, start)
             else:
@@ -152,10 +176,13 @@ class IngestionHooks:
         self, hooks: tuple[_Hook, ...], etype: str, attr: str | None, *args: Any
     ) -> list[DataPointTask]:
         derived: list[DataPointTask] = []
+        call = self._call
         for hook in hooks:
             start = perf_counter()
             try:
-                tasks = _derived_tasks(hook.callback(*args))
+                tasks = _derived_tasks(call(hook.callback, *args))
+            except OverBudget as over:
+                raise self._timed_out(hook, etype, attr, over, start) from None
             except Exception as exc:
                 derived.extend(self._hook_failed(hook, etype, attr, exc, start))
                 continue
@@ -175,26 +202,45 @@ class IngestionHooks:
     ) -> Any:
         """The error policy, for every ingestion hook: log, report, carry on.
 
-        The failure is logged with module, hook, entity type and attribute (with the
-        traceback when the hook raised) and reported to the observer with
-        ``failed=True``. The hook's output is dropped and the kind's fallback returned
-        (``_FALLBACK``); the task and the other hooks go on, so one faulty module never
-        stops a worker or loses other modules' work.
+        The failure is reported to the observer with ``failed=True`` and logged with
+        module, hook, entity type and attribute (the first with its traceback when the hook
+        raised; then at most a line per interval, see ``HookFailureLog``). The hook's output
+        is dropped and the kind's fallback returned (``_FALLBACK``); the task and the other
+        hooks go on, so one faulty module never stops a worker or loses other modules' work.
         """
         seconds = perf_counter() - start
         target = f"{etype}/{attr}" if attr else etype
+        traceback = not isinstance(exc, HookResultError)
+        self._failures.failed(hook.module, hook.name, hook.kind, target, exc, traceback)
+        if self._observer is not None:
+            self._observer.observe(hook.module, hook.kind, etype, attr, seconds, True, 0)
+        return _FALLBACK[hook.kind]
+
+    def _timed_out(
+        self, hook: _Hook, etype: str, attr: str | None, over: OverBudget, start: float
+    ) -> HookTimeoutError:
+        """The policy for a hook interrupted over its budget: report (a failure and a
+        timeout), log one line saying where it was interrupted, fail the task."""
+        seconds = perf_counter() - start
+        target = f"{etype}/{attr}" if attr else etype
+        if self._observer is not None:
+            self._observer.observe(hook.module, hook.kind, etype, attr, seconds, True, 0)
+            self._observer.timed_out(hook.module, hook.kind)
         log.error(
-            "Hook %s (%s) of module %s failed on %s: %s",
+            "Hook %s (%s) of module %s interrupted on %s: %s%s; the task fails",
             hook.name,
             hook.kind,
             hook.module,
             target,
-            exc,
-            exc_info=None if isinstance(exc, HookResultError) else exc,
+            over,
+            f", at {over.where}" if over.where else "",
         )
-        if self._observer is not None:
-            self._observer.observe(hook.module, hook.kind, etype, attr, seconds, True, 0)
-        return _FALLBACK[hook.kind]
+        return HookTimeoutError(hook.module, hook.name, hook.kind, over.budget, target)
+
+
+def _plain(fn: Callable[..., Any], *args: Any) -> Any:
+    """A hook call without a budget."""
+    return fn(*args)
 
 
 def _derived_tasks(result: Any) -> list[DataPointTask]:

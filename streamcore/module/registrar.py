@@ -48,7 +48,9 @@ from streamcore.module.registry import HookRegistry
 from streamcore.module.schedule import check_cron_fields
 
 if TYPE_CHECKING:
+    from streamcore.module.budget import HookBudget
     from streamcore.module.dispatch import HookObserver, IngestionHooks
+    from streamcore.module.hooklog import HookFailureLog
 
 Paths = list[list[str]]
 
@@ -297,11 +299,17 @@ class CallbackRegistrar:
 
     # -- hand-over to the engines ----------------------------------------------------------
 
-    def ingestion_hooks(self, observer: HookObserver | None = None) -> IngestionHooks:
-        """The ingestion hook engine over the hooks registered so far (see ``dispatch``)."""
+    def ingestion_hooks(
+        self,
+        observer: HookObserver | None = None,
+        budget: HookBudget | None = None,
+        failures: HookFailureLog | None = None,
+    ) -> IngestionHooks:
+        """The ingestion hook engine over the hooks registered so far (see ``dispatch``),
+        each call under ``budget`` if given, failures logged by ``failures``."""
         from streamcore.module.dispatch import IngestionHooks
 
-        return IngestionHooks(self.registry.registrations, observer)
+        return IngestionHooks(self.registry.registrations, observer, budget, failures)
 
     # -- checks ------------------------------------------------------------------------------
 

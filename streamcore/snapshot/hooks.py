@@ -11,9 +11,16 @@ Pure code over the ``HookRegistry``: the worker owns state and Kafka and calls
    after every hook writing what it reads, on linked entities too.
 
 Error policy (one place, ``_failed``): a hook that raises, or returns something other
-than None or a list of ``DataPointTask``, is logged with module, hook and entity type,
-reported to the ``HookObserver`` with ``failed=True`` and counted in ``failures``; its
-output is dropped and the run goes on with the other hooks and entities.
+than None or a list of ``DataPointTask``, is logged with module, hook and entity type
+(rate-limited per hook, ``HookFailureLog``), reported to the ``HookObserver`` with
+``failed=True`` and counted in ``failures``; its output is dropped and the run goes on
+with the other hooks and entities.
+
+A hook running past the ``HookBudget`` is interrupted and handled by the same policy,
+besides being reported to ``timed_out``, counted in ``timeouts`` and logged on its own line
+(every time: each costs a budget): a slow correlation hook can't freeze a snapshot worker,
+and the entity's snapshot goes ahead without the hook's returned tasks. As for a hook that
+raises, changes it had already made to the entity's values in place stay in the snapshot.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ from time import perf_counter
 from typing import Any
 
 from streamcore.model.datapoint import DataPointTask
+from streamcore.module.budget import HookBudget, OverBudget
 from streamcore.module.dispatch import HookObserver, HookResultError
+from streamcore.module.hooklog import HookFailureLog
 from streamcore.module.hooks import HookKind, HookRegistration
 from streamcore.module.registry import HookRegistry
 
@@ -36,7 +45,13 @@ Emit = Callable[[EntityKey | None, list[DataPointTask]], None]
 
 
 class SnapshotHooks:
-    def __init__(self, registry: HookRegistry, observer: HookObserver | None = None) -> None:
+    def __init__(
+        self,
+        registry: HookRegistry,
+        observer: HookObserver | None = None,
+        budget: HookBudget | None = None,
+        failures: HookFailureLog | None = None,
+    ) -> None:
         self._init = registry.hooks(HookKind.SNAPSHOT_INIT)
         self._finalize = registry.hooks(HookKind.SNAPSHOT_FINALIZE)
         self._timeseries: dict[tuple[str, str], list[HookRegistration]] = {}
@@ -50,7 +65,11 @@ class SnapshotHooks:
             if reg.kind is HookKind.CORRELATION_WITH_MASTER_RECORD
         )
         self._observer = observer
+        self.budget = budget
+        self._budget = budget if budget is not None and budget.seconds > 0 else None
+        self._log = failures or HookFailureLog()
         self.failures = 0
+        self.timeouts = 0
 
     def timeseries_attrs(self, etype: str) -> list[str]:
         return [attr for (hooked, attr) in self._timeseries if hooked == etype]
@@ -99,8 +118,11 @@ class SnapshotHooks:
     ) -> list[DataPointTask]:
         start = perf_counter()
         try:
-            tasks = _tasks(reg.callback(*args))
-        except Exception as exc:
+            if self._budget is None:
+                tasks = _tasks(reg.callback(*args))
+            else:
+                tasks = _tasks(self._budget.call(reg.callback, *args))
+        except Exception as exc:  # OverBudget included: the same policy
             self._failed(reg, etype, attr, exc, start)
             return []
         if self._observer is not None:
@@ -111,19 +133,31 @@ class SnapshotHooks:
     def _failed(
         self, reg: HookRegistration, etype: str, attr: str | None, exc: Exception, start: float
     ) -> None:
-        """The error policy for every snapshot hook: log, report, count, carry on."""
+        """The error policy for every snapshot hook: log, report, count, carry on.
+
+        A timeout is logged on a line of its own, every time (each cost a budget); other
+        failures through the rate-limited ``HookFailureLog``."""
         self.failures += 1
-        log.error(
-            "Snapshot hook %s of module %s failed on %s: %s",
-            reg.name,
-            reg.module,
-            f"{etype}/{attr}" if attr else etype or "(run)",
-            exc,
-            exc_info=None if isinstance(exc, HookResultError) else exc,
-        )
+        target = f"{etype}/{attr}" if attr else etype or "(run)"
+        if isinstance(exc, OverBudget):
+            self.timeouts += 1
+            log.error(
+                "Snapshot hook %s (%s) of module %s interrupted on %s: %s%s; output dropped",
+                reg.name,
+                reg.kind,
+                reg.module,
+                target,
+                exc,
+                f", at {exc.where}" if exc.where else "",
+            )
+        else:
+            traceback = not isinstance(exc, HookResultError)
+            self._log.failed(reg.module, reg.name, reg.kind, target, exc, traceback)
         if self._observer is not None:
             seconds = perf_counter() - start
             self._observer.observe(reg.module, reg.kind, etype, attr, seconds, True, 0)
+            if isinstance(exc, OverBudget):
+                self._observer.timed_out(reg.module, reg.kind)
 
 
 def _tasks(result: Any) -> list[DataPointTask]:

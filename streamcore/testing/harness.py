@@ -35,6 +35,7 @@ from streamcore.config.sections import ProcessingCoreConfig
 from streamcore.model.datapoint import DataPointTask
 from streamcore.module.base import BaseModule
 from streamcore.module.dispatch import IngestionHooks
+from streamcore.module.hooklog import HookFailureLog
 from streamcore.module.hooks import HookKind, HookRegistration
 from streamcore.module.loader import construct, find_module_class, import_module_file
 from streamcore.module.registrar import CallbackRegistrar
@@ -110,7 +111,7 @@ class ModuleHarness:
         queue = deque([tasks] if isinstance(tasks, DataPointTask) else tasks)
         run = HarnessRun()
         capture = _FailureCapture()
-        logger = logging.getLogger("streamcore.module.dispatch")
+        logger = logging.getLogger("streamcore.module.hooklog")
         logger.addHandler(capture)
         try:
             while queue:
@@ -132,7 +133,8 @@ class ModuleHarness:
     def hooks(self) -> IngestionHooks:
         """The ingestion engine over the loaded modules (rebuilt after each ``load``)."""
         if self._hooks is None:
-            self._hooks = self.registrar.ingestion_hooks()
+            # Every failure logged (no rate limit): send() collects them from the log.
+            self._hooks = self.registrar.ingestion_hooks(failures=HookFailureLog(interval=0))
         return self._hooks
 
     def _process(self, task: DataPointTask, run: HarnessRun) -> list[DataPointTask]:
