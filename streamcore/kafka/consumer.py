@@ -17,6 +17,7 @@ from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 log = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
+Headers = list[tuple[str, str | bytes | None]]
 
 
 @dataclass(slots=True)
@@ -27,6 +28,8 @@ class InputRecord:
     key: bytes | None
     value: bytes | None
     timestamp_ms: int
+    headers: Headers | None = None
+    """Kafka headers (None when the record has none): the control topic's signature."""
 
 
 class BatchConsumer:
@@ -143,6 +146,7 @@ class BatchConsumer:
 
 def record_of(message: Message) -> InputRecord:
     _, timestamp = message.timestamp()
+    headers = message.headers()
     return InputRecord(
         topic=message.topic() or "",
         partition=message.partition() or 0,
@@ -150,4 +154,5 @@ def record_of(message: Message) -> InputRecord:
         key=message.key(),
         value=message.value(),
         timestamp_ms=timestamp,
+        headers=headers if isinstance(headers, list) else None,
     )
