@@ -25,6 +25,7 @@ from streamcore.control.actions import (
 )
 from streamcore.control.listener import ControlListener, ControlObserver
 from streamcore.control.modules import ModuleConfigs
+from streamcore.control.signing import ControlSignature
 from streamcore.errors import InvalidDataPointError
 from streamcore.ingest.processor import IngestionHookRunner, NoHooks, TaskProcessor
 from streamcore.ingest.worker import (
@@ -213,6 +214,7 @@ def build_control_listener(
         replica=replica,
         heartbeat_seconds=settings.control.heartbeat_seconds,
         observer=observer,
+        signature=ControlSignature.from_settings(settings.control, runtime.topic("control")),
     )
 
 

@@ -7,13 +7,16 @@ Read once from the environment (``STREAMCORE_`` prefix, ``__`` between nested ke
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_KAFKA_PORT = 19092
 DEV_CASSANDRA_PORT = 19042
+
+SECRET_OPTION_MARKERS = ("password", "secret", "sasl.oauthbearer.config", "ssl.key.pem")
+"""A ``kafka.client_options`` key containing one of these holds a secret (kept as SecretStr)."""
 
 
 class KafkaSettings(BaseModel):
@@ -28,9 +31,24 @@ class KafkaSettings(BaseModel):
     ssl_certificate_location: str | None = None
     ssl_key_location: str | None = None
     ssl_key_password: SecretStr | None = None
-    client_options: dict[str, str] = Field(
-        default_factory=dict, description="Extra librdkafka options, passed through verbatim."
+    client_options: dict[str, str | SecretStr] = Field(
+        default_factory=dict,
+        description="Extra librdkafka options, passed through verbatim; the values of keys "
+        "naming a secret (password, secret, sasl.oauthbearer.config, ssl.key.pem) are SecretStr.",
     )
+
+    @field_validator("client_options")
+    @classmethod
+    def _hide_secret_options(
+        cls, options: dict[str, str | SecretStr]
+    ) -> dict[str, str | SecretStr]:
+        """So a password given as a raw librdkafka option never shows in a repr or a log."""
+        return {
+            key: SecretStr(value)
+            if isinstance(value, str) and any(m in key.lower() for m in SECRET_OPTION_MARKERS)
+            else value
+            for key, value in options.items()
+        }
 
     def client_config(self) -> dict[str, str | int | float | bool]:
         """The librdkafka options every client of the application shares."""
@@ -50,7 +68,8 @@ class KafkaSettings(BaseModel):
         for key, value in optional.items():
             if value is not None:
                 config[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
-        config.update(self.client_options)
+        for key, value in self.client_options.items():
+            config[key] = value.get_secret_value() if isinstance(value, SecretStr) else value
         return config
 
 
@@ -82,18 +101,53 @@ class CassandraSettings(BaseModel):
     password: SecretStr | None = None
     local_dc: str | None = None
     replication_factor: int = Field(default=1, ge=1)
+    ssl_enabled: bool = Field(
+        default=False,
+        description="TLS to the native port; on by itself when ssl_ca_file or ssl_certfile is set.",
+    )
+    ssl_ca_file: str | None = Field(
+        default=None, description="PEM CA bundle the server's certificate must chain to."
+    )
+    ssl_certfile: str | None = Field(default=None, description="PEM client certificate (mTLS).")
+    ssl_keyfile: str | None = Field(default=None, description="PEM private key of ssl_certfile.")
+    ssl_key_password: SecretStr | None = None
+    ssl_check_hostname: bool = Field(
+        default=True, description="The certificate must name the contact point (IP or DNS)."
+    )
+
+    @model_validator(mode="after")
+    def _tls_implied(self) -> Self:
+        if self.ssl_ca_file or self.ssl_certfile:
+            self.ssl_enabled = True
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("cassandra.ssl_certfile and ssl_keyfile go together")
+        return self
 
 
 class MetricsSettings(BaseModel):
-    """The HTTP endpoint serving ``/metrics`` and health; port 0 turns it off."""
+    """The HTTP endpoint serving ``/metrics`` and health; port 0 turns it off.
 
-    host: str = "0.0.0.0"
+    Loopback by default: a pod sets ``host`` to ``0.0.0.0`` (the Helm chart does). With
+    ``username``/``password`` (basic) or ``token`` (bearer) set, ``/metrics`` needs them and
+    the health endpoints answer without detail unless the request carries them.
+    """
+
+    host: str = "127.0.0.1"
     port: int = Field(default=9100, ge=0, le=65535)
+    username: str | None = Field(default=None, description="Basic auth user for /metrics.")
+    password: SecretStr | None = Field(default=None, description="Basic auth password.")
+    token: SecretStr | None = Field(default=None, description="Bearer token for /metrics.")
     liveness_seconds: float = Field(
         default=120.0,
         gt=0,
         description="/healthz fails when the process loop has not beaten for this long.",
     )
+
+    @model_validator(mode="after")
+    def _basic_auth_pair(self) -> Self:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("metrics.username and metrics.password go together")
+        return self
 
 
 class ControlSettings(BaseModel):
@@ -104,6 +158,11 @@ class ControlSettings(BaseModel):
     )
     live_heartbeats: int = Field(
         default=3, ge=1, description="A replica silent for this many heartbeats is not live."
+    )
+    secret: SecretStr | None = Field(
+        default=None,
+        description="Shared HMAC-SHA256 key: senders sign control messages, replicas refuse "
+        "unsigned or badly signed ones. Unset: unauthenticated (a warning at start).",
     )
 
 

@@ -55,7 +55,9 @@ def control(  # click passes the options by name
     """
     from streamcore.control.request import ControlRequestError, build_message
     from streamcore.control.sender import ControlSender
+    from streamcore.control.signing import ControlSignature
     from streamcore.kafka.clients import DeliveryReport, make_producer
+    from streamcore.kafka.consumer import Headers
     from streamcore.kafka.reader import TopicReader
 
     config = load_config_or_exit(config_dir)
@@ -79,8 +81,8 @@ def control(  # click passes the options by name
     reports: list[DeliveryReport] = []
     producer = make_producer(settings.kafka, reports.append, **{"linger.ms": 0})
 
-    def send(key_bytes: bytes, value: bytes) -> DeliveryReport:
-        producer.produce(topic, key_bytes, value)
+    def send(key_bytes: bytes, value: bytes, headers: Headers) -> DeliveryReport:
+        producer.produce(topic, key_bytes, value, headers)
         producer.flush(30)
         return reports[-1]
 
@@ -89,7 +91,9 @@ def control(  # click passes the options by name
         settings.kafka.client_config(), settings.topics.name("control_acks", app_name), start_ms
     )
     try:
-        result = ControlSender(send, acks, window).send(message, key, wait=wait, timeout=timeout)
+        signature = ControlSignature.from_settings(settings.control, topic)
+        sender = ControlSender(send, acks, window, signature)
+        result = sender.send(message, key, wait=wait, timeout=timeout)
     finally:
         acks.close()
     version = f", config version {result.offset + 1}" if module else ""

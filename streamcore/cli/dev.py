@@ -7,10 +7,21 @@ import sys
 import click
 
 from streamcore.dev import DevServers
+from streamcore.dev.layout import SecureDevSettings
 from streamcore.dev.servers import SERVER_NAMES
 from streamcore.errors import DevServerError
 
 _which = click.argument("names", nargs=-1, type=click.Choice(SERVER_NAMES))
+_secure = click.option(
+    "--secure",
+    is_flag=True,
+    help="The secure pair instead: Kafka with a SASL_SSL (SCRAM) listener, Cassandra with "
+    "password and TLS; its own ports and state (STREAMCORE_DEV_SECURE_*).",
+)
+
+
+def _servers(secure: bool) -> DevServers:
+    return DevServers(SecureDevSettings()) if secure else DevServers()
 
 
 @click.group()
@@ -20,30 +31,58 @@ def dev() -> None:
 
 @dev.command()
 @_which
+@_secure
 @click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for each.")
-def up(names: tuple[str, ...], timeout: float) -> None:
+def up(names: tuple[str, ...], secure: bool, timeout: float) -> None:
     """Fetch the jars (once), start the servers and wait until they answer."""
+    servers = _servers(secure)
     try:
-        for status in DevServers().up(names or SERVER_NAMES, timeout=timeout):
+        for status in servers.up(names or SERVER_NAMES, timeout=timeout):
             click.echo(status.describe())
     except DevServerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    if secure:
+        click.echo("client settings:")
+        for name, value in secure_client_env(servers).items():
+            click.echo(f"  {name}={value}")
+
+
+def secure_client_env(servers: DevServers) -> dict[str, str]:
+    """The STREAMCORE_* variables that connect a process to the secure pair."""
+    kafka = servers.kafka_settings()
+    cassandra = servers.cassandra_settings()
+    password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+    cassandra_password = cassandra.password.get_secret_value() if cassandra.password else ""
+    return {
+        "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "STREAMCORE_KAFKA__SECURITY_PROTOCOL": kafka.security_protocol,
+        "STREAMCORE_KAFKA__SASL_MECHANISM": kafka.sasl_mechanism or "",
+        "STREAMCORE_KAFKA__SASL_USERNAME": kafka.sasl_username or "",
+        "STREAMCORE_KAFKA__SASL_PASSWORD": password,
+        "STREAMCORE_KAFKA__SSL_CA_LOCATION": kafka.ssl_ca_location or "",
+        "STREAMCORE_CASSANDRA__PORT": str(cassandra.port),
+        "STREAMCORE_CASSANDRA__USERNAME": cassandra.username or "",
+        "STREAMCORE_CASSANDRA__PASSWORD": cassandra_password,
+        "STREAMCORE_CASSANDRA__SSL_CA_FILE": cassandra.ssl_ca_file or "",
+    }
 
 
 @dev.command()
 @_which
-def down(names: tuple[str, ...]) -> None:
+@_secure
+def down(names: tuple[str, ...], secure: bool) -> None:
     """Stop the servers that ``up`` started (and nothing else)."""
-    stopped = DevServers().down(names or SERVER_NAMES)
+    stopped = _servers(secure).down(names or SERVER_NAMES)
     click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing to stop")
 
 
 @dev.command()
 @_which
-def status(names: tuple[str, ...]) -> None:
+@_secure
+def status(names: tuple[str, ...], secure: bool) -> None:
     """Show each server's pid and whether it answers; exit 1 if one is not ready."""
-    statuses = DevServers().status(names or SERVER_NAMES)
+    statuses = _servers(secure).status(names or SERVER_NAMES)
     for item in statuses:
         click.echo(item.describe())
     if not all(item.ready for item in statuses):
@@ -52,7 +91,8 @@ def status(names: tuple[str, ...]) -> None:
 
 @dev.command()
 @click.argument("name", type=click.Choice(SERVER_NAMES))
+@_secure
 @click.option("-n", "--lines", default=50, show_default=True)
-def logs(name: str, lines: int) -> None:
+def logs(name: str, secure: bool, lines: int) -> None:
     """Print the last lines of a server's log."""
-    click.echo(DevServers().logs(name, lines))
+    click.echo(_servers(secure).logs(name, lines))

@@ -15,6 +15,13 @@ Lifecycle, on the thread that runs the process's hooks:
 
 Positions live in memory: the replica reads from the start of the topic on every start
 (control messages are rare; the topic is small), which is what makes step 1 possible.
+
+With a ``ControlSignature`` (``STREAMCORE_CONTROL__SECRET``), a message that is unsigned,
+badly signed or a replayed copy (see ``streamcore.control.signing``) is refused before it
+is decoded or acted on, in step 1 as in step 2: never applied, never part of the catch-up
+history; counted (``ControlObserver.message_refused``), acknowledged as failed when it
+arrives live, and logged once per episode (the first refusal, then a count when valid
+messages flow again) so a flood of forgeries can't flood the log.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from streamcore.codec.tasks import ControlCodec
 from streamcore.control.acks import AckCodec, AckKind, ControlAck, Outcome
 from streamcore.control.actions import ControlActions
 from streamcore.control.modules import ModuleConfigs
+from streamcore.control.signing import ControlSignature, ReplayGuard
 from streamcore.errors import DecodeError, RawRecord
 from streamcore.kafka.consumer import InputRecord
 from streamcore.model.control import ControlAction, ControlMessage
@@ -52,6 +60,7 @@ class ControlObserver(Protocol):
     def handled(self, action: str, outcome: str) -> None: ...
     def config_version(self, module: str, version: int) -> None: ...
     def config_refused(self, module: str) -> None: ...
+    def message_refused(self, reason: str) -> None: ...
 
 
 class ControlListener:
@@ -66,6 +75,7 @@ class ControlListener:
         replica: str,
         heartbeat_seconds: float = 5.0,
         observer: ControlObserver | None = None,
+        signature: ControlSignature | None = None,
     ) -> None:
         self.replica = replica
         self.caught_up = False
@@ -80,9 +90,19 @@ class ControlListener:
         self._observer = observer
         self._control_codec = ControlCodec()
         self._ack_codec = AckCodec()
+        self._signature = signature
+        self._replays = ReplayGuard()
+        self._refusals = 0
+        """Refused since the last accepted message (the current episode)."""
 
     def start(self) -> None:
         """Catch up with the control topic (see the module docstring, step 1)."""
+        if self._signature is None:
+            log.warning(
+                "control: messages are not authenticated: anyone who can write %s can "
+                "reconfigure modules (set STREAMCORE_CONTROL__SECRET to sign and verify them)",
+                getattr(self._source, "topic", "the control topic"),
+            )
         refreshes: dict[str, list[tuple[int, ControlMessage]]] = {}
         for record in self._source.read_to(self._source.end_offsets(), timeout=60):
             self.next_offset = record.offset + 1
@@ -131,16 +151,51 @@ class ControlListener:
         self._source.close()
 
     def _decode(self, record: InputRecord, replay: bool) -> ControlMessage | None:
+        """The message of ``record``, or None when it is unreadable or refused."""
         raw = RawRecord(record.topic, record.partition, record.offset, record.key, record.value)
+        if self._signature is not None:
+            reason = self._signature.refusal(record.value or b"", record.headers)
+            if reason is not None:
+                self._refuse(record.offset, reason, replay)
+                return None
         try:
             if record.value is None:
                 raise DecodeError("empty control message", raw)
-            return self._control_codec.decode(record.value, raw)
+            message = self._control_codec.decode(record.value, raw)
         except DecodeError as exc:
             log.error("control message at offset %d unreadable: %s", record.offset, exc)
             if not replay:
                 self._ack(record.offset, "unknown", Outcome.FAILED, f"unreadable: {exc}")
             return None
+        if self._signature is not None:
+            reason = self._replays.refusal(message)
+            if reason is not None:
+                self._refuse(record.offset, reason, replay, message.action.value)
+                return None
+        if self._refusals:
+            log.warning(
+                "control: %d control messages refused before offset %d",
+                self._refusals,
+                record.offset,
+            )
+            self._refusals = 0
+        return message
+
+    def _refuse(self, offset: int, reason: str, replay: bool, action: str = "unknown") -> None:
+        """Count, log (once per episode) and, live, acknowledge a refused message."""
+        if self._refusals == 0:
+            log.error(
+                "control: refused the message at offset %d (%s): not applied; further "
+                "refusals are only counted (streamcore_control_refused_total) until a valid "
+                "message arrives",
+                offset,
+                reason,
+            )
+        self._refusals += 1
+        if self._observer is not None:
+            self._observer.message_refused(reason)
+        if not replay:
+            self._ack(offset, action, Outcome.FAILED, f"refused: {reason}")
 
     def _handle(self, message: ControlMessage, offset: int) -> Outcome:
         action = message.action.value

@@ -7,7 +7,8 @@ message (its offset on the control topic is its id), and follows the ack topic u
 each awaited replica acknowledged that offset, or said it is leaving, or ``timeout``
 passed: the result names the replicas that did not answer. Replicas that were not live
 when the message was sent but acknowledge it anyway (one that just started and
-replayed a config refresh) are reported too.
+replayed a config refresh) are reported too. With a ``ControlSignature`` the message goes
+out signed (the ``streamcore-signature`` header; see ``streamcore.control.signing``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from datetime import UTC, datetime, timedelta
 from streamcore.codec.tasks import ControlCodec
 from streamcore.control.acks import AckCodec, AckKind, ControlAck, Outcome
 from streamcore.control.listener import ControlSource
+from streamcore.control.signing import ControlSignature
 from streamcore.errors import DecodeError, StreamcoreError
 from streamcore.kafka.clients import DeliveryReport
-from streamcore.kafka.consumer import InputRecord
+from streamcore.kafka.consumer import Headers, InputRecord
 from streamcore.model.control import ControlMessage
 
-Send = Callable[[bytes, bytes], DeliveryReport]
-"""Produces (key, value) to the control topic and waits for its delivery report."""
+Send = Callable[[bytes, bytes, Headers], DeliveryReport]
+"""Produces (key, value, headers) to the control topic and waits for its delivery report."""
 
 
 @dataclass
@@ -59,8 +61,15 @@ class ControlSender:
     """Sends control messages; ``acks`` must be a reader of the ack topic that starts at
     least ``live_window`` before now (``TopicReader(..., start=now_ms - window_ms)``)."""
 
-    def __init__(self, send: Send, acks: ControlSource, live_window: timedelta) -> None:
+    def __init__(
+        self,
+        send: Send,
+        acks: ControlSource,
+        live_window: timedelta,
+        signature: ControlSignature | None = None,
+    ) -> None:
         self._send = send
+        self._signature = signature
         self._acks = acks
         self._live_window = live_window
         self._codec = ControlCodec()
@@ -72,7 +81,9 @@ class ControlSender:
         now = datetime.now(UTC)
         history = self._decode(self._acks.read_to(self._acks.end_offsets()))
         awaited = live_replicas(history, now - self._live_window) if wait else {}
-        report = self._send(key.encode(), self._codec.encode(message))
+        value = self._codec.encode(message)
+        headers = self._signature.headers(value) if self._signature else []
+        report = self._send(key.encode(), value, headers)
         if report.error is not None:
             raise StreamcoreError(f"sending the control message failed: {report.error}")
         result = SendResult(report.offset, awaited)

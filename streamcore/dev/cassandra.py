@@ -1,4 +1,9 @@
-"""Apache Cassandra 5.0 as a single node on 127.0.0.1, sized for a small machine."""
+"""Apache Cassandra 5.0 as a single node on 127.0.0.1, sized for a small machine.
+
+Secure (``DevSettings.secure``): ``PasswordAuthenticator`` (the default superuser
+``cassandra``/``cassandra``, created at once rather than after the usual 10 s delay) and
+client TLS required on the native port, with the dev CA's keystore (``streamcore.dev.tls``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import yaml
 
 from streamcore.dev.jars import classpath_dir
 from streamcore.dev.layout import DevSettings
+from streamcore.dev.tls import KEYSTORE_PASSWORD, DevTlsFiles
 from streamcore.errors import DevServerError
 
 _LOGBACK = """<configuration>
@@ -71,6 +77,7 @@ class CassandraServerFiles:
         self.data_dir = self.directory / "data"
         self.yaml = self.directory / "cassandra.yaml"
         self.conf_dir = self.directory / "conf"
+        self.tls = DevTlsFiles(settings.state_dir.resolve() / "tls")
 
     def classpath(self) -> Path:
         s = self.settings
@@ -118,6 +125,23 @@ class CassandraServerFiles:
             "batch_size_fail_threshold": "1MiB",
             "unlogged_batch_across_partitions_warn_threshold": 100,
         }
+        if s.secure:
+            self.tls.ensure()
+            config.update(
+                {
+                    "authenticator": "PasswordAuthenticator",
+                    "role_manager": "CassandraRoleManager",
+                    "authorizer": "AllowAllAuthorizer",
+                    "client_encryption_options": {
+                        "enabled": True,
+                        "optional": False,
+                        "keystore": str(self.tls.keystore),
+                        "keystore_password": KEYSTORE_PASSWORD,
+                        "store_type": "PKCS12",
+                        "require_client_auth": False,
+                    },
+                }
+            )
         self.yaml.write_text(yaml.safe_dump(config, sort_keys=False))
         (self.conf_dir / "logback.xml").write_text(_LOGBACK)
 
@@ -142,6 +166,7 @@ class CassandraServerFiles:
             f"-Dcassandra.storagedir={self.data_dir}",
             f"-Dcassandra.logdir={self.directory}",
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            *(["-Dcassandra.superuser_setup_delay_ms=0"] if self.settings.secure else []),
             f"-Dcassandra.jmx.local.port={self.settings.cassandra_jmx_port}",
             f"-Dlogback.configurationFile={self.conf_dir / 'logback.xml'}",
             "-cp",

@@ -1,4 +1,10 @@
-"""Apache Kafka 4.x as one combined KRaft broker+controller on 127.0.0.1."""
+"""Apache Kafka 4.x as one combined KRaft broker+controller on 127.0.0.1.
+
+Secure (``DevSettings.secure``): one more listener, ``SASL_SSL`` on ``kafka_secure_port``,
+TLS from the dev CA (``streamcore.dev.tls``) and SCRAM-SHA-512 with one user created when
+the storage is formatted (``--add-scram``). Inter-broker and controller traffic stay on
+the plaintext loopback listeners; clients (and the readiness probe) use the secure one.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from pathlib import Path
 
 from streamcore.dev.jars import classpath_dir
 from streamcore.dev.layout import DevSettings
+from streamcore.dev.tls import KEYSTORE_PASSWORD, DevTlsFiles
 from streamcore.errors import DevServerError
 
 _LOG4J2 = """appender.console.type = Console
@@ -33,6 +40,7 @@ class KafkaServerFiles:
         self.data_dir = self.directory / "data"
         self.properties = self.directory / "server.properties"
         self.log4j = self.directory / "log4j2.properties"
+        self.tls = DevTlsFiles(settings.state_dir.resolve() / "tls")
 
     def classpath(self) -> Path:
         s = self.settings
@@ -78,8 +86,32 @@ class KafkaServerFiles:
             "log.retention.hours": "24",
             "delete.topic.enable": "true",
         }
+        if s.secure:
+            properties.update(self._secure_properties())
         self.properties.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
         self.log4j.write_text(_LOG4J2)
+
+    def _secure_properties(self) -> dict[str, str]:
+        s = self.settings
+        self.tls.ensure()
+        secure = f"SASL_SSL://127.0.0.1:{s.kafka_secure_port}"
+        prefix = "listener.name.sasl_ssl."
+        return {
+            "listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port},{secure},"
+            f"CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port},{secure}",
+            "listener.security.protocol.map": (
+                "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"
+            ),
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            f"{prefix}scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            f"{prefix}ssl.keystore.type": "PKCS12",
+            f"{prefix}ssl.keystore.location": str(self.tls.keystore),
+            f"{prefix}ssl.keystore.password": KEYSTORE_PASSWORD,
+            f"{prefix}ssl.key.password": KEYSTORE_PASSWORD,
+        }
 
     def format_storage(self, classpath: Path) -> None:
         """Format the KRaft log directory once; a formatted directory is kept as is."""
@@ -99,6 +131,7 @@ class KafkaServerFiles:
                 "-c",
                 str(self.properties),
                 "--standalone",
+                *self._scram_users(),
             ],
             capture_output=True,
             text=True,
@@ -108,6 +141,13 @@ class KafkaServerFiles:
             raise DevServerError(
                 f"formatting Kafka storage failed:\n{result.stdout}{result.stderr}"
             )
+
+    def _scram_users(self) -> list[str]:
+        s = self.settings
+        if not s.secure:
+            return []
+        password = s.kafka_password.get_secret_value()
+        return ["--add-scram", f"SCRAM-SHA-512=[name={s.kafka_user},password={password}]"]
 
     def command(self, classpath: Path) -> list[str]:
         heap = self.settings.kafka_heap

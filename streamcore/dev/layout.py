@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streamcore.settings import DEV_CASSANDRA_PORT, DEV_KAFKA_PORT
@@ -41,6 +41,39 @@ class DevSettings(BaseSettings):
     cassandra_jmx_port: int = 17199
     cassandra_heap: str = "1G"
 
+    secure: bool = Field(
+        default=False,
+        description="Kafka gets a SASL_SSL listener (SCRAM-SHA-512) on kafka_secure_port; "
+        "Cassandra asks for a password and TLS on its native port.",
+    )
+    kafka_secure_port: int = DEV_KAFKA_PORT + 2
+    kafka_user: str = "streamcore"
+    kafka_password: SecretStr = SecretStr("streamcore-dev-password")
+    cassandra_user: str = "cassandra"
+    """Cassandra's default superuser, created at first start with PasswordAuthenticator."""
+    cassandra_password: SecretStr = SecretStr("cassandra")
+
     def server_dir(self, name: str) -> Path:
         """Config, data, log and pid file of one server."""
         return self.state_dir.resolve() / name
+
+
+class SecureDevSettings(DevSettings):
+    """The secure pair (``streamcore dev up --secure``): its own state and ports, so the
+    plain dev servers others use are never reconfigured.
+
+    Environment: ``STREAMCORE_DEV_SECURE_<FIELD>``, e.g. ``STREAMCORE_DEV_SECURE_KAFKA_PORT``.
+    The credentials are fixed, well-known dev values: for tests on this machine only.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="STREAMCORE_DEV_SECURE_", extra="ignore")
+
+    state_dir: Path = Field(default_factory=lambda: Path.cwd() / ".streamcore" / "dev-secure")
+    secure: bool = True
+    kafka_port: int = DEV_KAFKA_PORT + 100
+    kafka_controller_port: int = DEV_KAFKA_PORT + 101
+    kafka_secure_port: int = DEV_KAFKA_PORT + 102
+    cassandra_port: int = DEV_CASSANDRA_PORT + 100
+    cassandra_storage_port: int = 17100
+    cassandra_jmx_port: int = 17299
+    cassandra_heap: str = "768M"

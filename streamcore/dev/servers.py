@@ -2,7 +2,9 @@
 
 ``up`` is idempotent: a server already running (our pid file, our marker) is reused; one
 whose port answers but that we did not start is reported, never touched. Both servers boot
-in parallel and readiness is polled, not slept for.
+in parallel and readiness is polled, not slept for. A secure pair (``SecureDevSettings``)
+is probed the way its clients connect: SASL_SSL and password + TLS (``kafka_settings`` and
+``cassandra_settings`` give those client settings).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from streamcore.dev.cassandra import CassandraServerFiles
 from streamcore.dev.kafka import KafkaServerFiles
 from streamcore.dev.layout import DevSettings
 from streamcore.dev.process import ManagedProcess
+from streamcore.dev.tls import DevTlsFiles
 from streamcore.errors import DevServerError
 from streamcore.kafka.health import broker_answers
 from streamcore.settings import CassandraSettings, KafkaSettings
@@ -68,13 +71,47 @@ class DevServers:
             "kafka": kafka_files,
             "cassandra": CassandraServerFiles(s),
         }
-        self._ports = {"kafka": s.kafka_port, "cassandra": s.cassandra_port}
-        kafka_settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{s.kafka_port}")
-        cassandra_settings = CassandraSettings(port=s.cassandra_port)
+        self._ports = {
+            "kafka": s.kafka_secure_port if s.secure else s.kafka_port,
+            "cassandra": s.cassandra_port,
+        }
+        kafka_settings = self.kafka_settings()
+        cassandra_settings = self.cassandra_settings()
         self._probes: dict[str, Callable[[], bool]] = {
             "kafka": lambda: broker_answers(kafka_settings.client_config(), timeout=1.0),
             "cassandra": lambda: cql_answers(cassandra_settings, timeout=1.0),
         }
+
+    def kafka_settings(self) -> KafkaSettings:
+        """How a client reaches this Kafka (SASL_SSL with SCRAM-SHA-512 when secure)."""
+        s = self.settings
+        if not s.secure:
+            return KafkaSettings(bootstrap_servers=f"127.0.0.1:{s.kafka_port}")
+        return KafkaSettings(
+            bootstrap_servers=f"127.0.0.1:{s.kafka_secure_port}",
+            security_protocol="SASL_SSL",
+            sasl_mechanism="SCRAM-SHA-512",
+            sasl_username=s.kafka_user,
+            sasl_password=s.kafka_password,
+            ssl_ca_location=str(self.tls.ca),
+        )
+
+    def cassandra_settings(self) -> CassandraSettings:
+        """How a client reaches this Cassandra (password and TLS when secure)."""
+        s = self.settings
+        if not s.secure:
+            return CassandraSettings(port=s.cassandra_port)
+        return CassandraSettings(
+            port=s.cassandra_port,
+            username=s.cassandra_user,
+            password=s.cassandra_password,
+            ssl_ca_file=str(self.tls.ca),
+        )
+
+    @property
+    def tls(self) -> DevTlsFiles:
+        """The dev CA and server keystore of a secure pair (made by ``up``)."""
+        return DevTlsFiles(self.settings.state_dir.resolve() / "tls")
 
     def process(self, name: str) -> ManagedProcess:
         return ManagedProcess(name, self._files[name].directory)

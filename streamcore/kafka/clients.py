@@ -14,6 +14,7 @@ from typing import Any
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
+from streamcore.kafka.consumer import Headers
 from streamcore.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -68,11 +69,17 @@ class KafkaProducer:
             )
         )
 
-    def produce(self, topic: str, key: bytes, value: bytes) -> None:
+    def produce(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: Headers | None = None,
+    ) -> None:
         """Queue one message; when the local queue is full, serve reports until it is not."""
         while True:
             try:
-                self._producer.produce(topic, value, key, on_delivery=self._report)
+                self._producer.produce(topic, value, key, on_delivery=self._report, headers=headers)
                 return
             except BufferError:
                 self._producer.poll(0.05)

@@ -29,6 +29,8 @@ class InputRecord:
     value: bytes | None
     timestamp_ms: int
     headers: Headers | None = None
+    """Kafka headers (None when the record has none): the derivation chain, the control
+    topic's signature."""
 
 
 class BatchConsumer:

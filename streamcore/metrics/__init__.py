@@ -18,11 +18,12 @@ from streamcore.metrics.observers import (
     IngestMetrics,
     TimedStore,
 )
-from streamcore.metrics.server import Health, MetricsServer, serve_metrics
+from streamcore.metrics.server import EndpointAuth, Health, MetricsServer, serve_metrics
 
 __all__ = [
     "ConsumerMetrics",
     "ControlMetrics",
+    "EndpointAuth",
     "Health",
     "HookMetrics",
     "IngestMetrics",

@@ -130,6 +130,11 @@ class Metrics:
             "Control messages handled, by outcome.",
             ("action", "outcome"),
         )
+        self.control_refused = counter(
+            "streamcore_control_refused_total",
+            "Control messages refused unapplied: unsigned, bad_signature or replayed.",
+            ("reason",),
+        )
         self.module_config_version = gauge(
             "streamcore_module_config_version",
             "Config version a module runs: 0 from the config directory, else control offset + 1.",

@@ -182,6 +182,9 @@ class ControlMetrics:
     def config_refused(self, module: str) -> None:
         self._m.module_config_errors.labels(module).inc()
 
+    def message_refused(self, reason: str) -> None:
+        self._m.control_refused.labels(reason).inc()
+
     def modules(self, versions: Sequence[tuple[str, int]]) -> None:
         for module, version in versions:
             self.config_version(module, version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import (
@@ -41,7 +42,13 @@ def open_session(
     connect_timeout: float = 5.0,
     request_timeout: float = 30.0,
 ) -> Session:
-    """A session on the configured cluster; the caller owns ``session.cluster.shutdown()``."""
+    """A session on the configured cluster; the caller owns ``session.cluster.shutdown()``.
+
+    With ``username`` set, the password goes through the driver's ``PlainTextAuthProvider``
+    (Cassandra's ``PasswordAuthenticator``), so it belongs on a TLS connection:
+    ``ssl_enabled`` (or a CA file) gives the driver an ``ssl_context`` (``tls_context``).
+    A refused password fails here, as ``NoHostAvailable`` naming ``AuthenticationFailed``.
+    """
     auth = None
     if settings.username is not None:
         password = settings.password.get_secret_value() if settings.password else ""
@@ -57,6 +64,7 @@ def open_session(
             )
         },
         connect_timeout=connect_timeout,
+        ssl_context=tls_context(settings) if settings.ssl_enabled else None,
         # v4: v5's checksummed framing is computed in Python by the driver, a cost
         # on every write; v4 gives everything we use.
         protocol_version=4,
@@ -66,6 +74,22 @@ def open_session(
     except Exception:
         cluster.shutdown()
         raise
+
+
+def tls_context(settings: CassandraSettings) -> ssl.SSLContext:
+    """The client TLS context: the server's certificate must chain to ``ssl_ca_file`` (the
+    system's CAs without one) and, unless ``ssl_check_hostname`` is off, name the contact
+    point; ``ssl_certfile``/``ssl_keyfile`` add a client certificate (mutual TLS)."""
+    context = ssl.create_default_context(cafile=settings.ssl_ca_file)
+    context.check_hostname = settings.ssl_check_hostname
+    if settings.ssl_certfile:
+        password = settings.ssl_key_password
+        context.load_cert_chain(
+            settings.ssl_certfile,
+            settings.ssl_keyfile,
+            password.get_secret_value() if password else None,
+        )
+    return context
 
 
 def cql_answers(settings: CassandraSettings, timeout: float = 2.0) -> bool:

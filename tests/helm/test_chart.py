@@ -153,6 +153,7 @@ def test_default_env_carries_connection_settings(default: Rendered) -> None:
         "STREAMCORE_CASSANDRA__KEYSPACE": "streamcore",
         "STREAMCORE_CASSANDRA__REPLICATION_FACTOR": "1",
         "STREAMCORE_METRICS__PORT": "9100",
+        "STREAMCORE_METRICS__HOST": "0.0.0.0",
     }
 
 
@@ -188,7 +189,33 @@ def test_all_on_env_takes_secrets_by_reference_only(all_on: Rendered) -> None:
         assert env["STREAMCORE_TOPICS__DEAD_LETTER"] == "sensors.dlq"
         assert env["STREAMCORE_TOPICS__SNAPSHOT_TASKS"] == "sensors.snap-tasks"
         assert env["STREAMCORE_METRICS__PORT"] == "9200"
+        assert env["STREAMCORE_METRICS__HOST"] == "0.0.0.0"
+        assert env["STREAMCORE_METRICS__TOKEN"] == ("secret", "metrics-auth", "token")
+        assert env["STREAMCORE_CONTROL__SECRET"] == ("secret", "control-key", "hmac")
         assert env["STREAMCORE_METRICS__LIVENESS_SECONDS"] == "300"
+
+
+def test_metrics_basic_auth_comes_from_the_secret_and_the_monitor_presents_it(
+    chart: Chart,
+) -> None:
+    rendered = chart.render(
+        sets=[
+            "metrics.auth.existingSecret=prom-auth",
+            "metrics.auth.usernameKey=user",
+            "metrics.auth.passwordKey=pass",
+            "metrics.serviceMonitor.enabled=true",
+        ]
+    )
+    env = env_of(container(rendered.get("Deployment", f"{DEFAULT_NAME}-worker")))
+    assert env["STREAMCORE_METRICS__USERNAME"] == ("secret", "prom-auth", "user")
+    assert env["STREAMCORE_METRICS__PASSWORD"] == ("secret", "prom-auth", "pass")
+    assert "STREAMCORE_METRICS__TOKEN" not in env
+    assert "STREAMCORE_CONTROL__SECRET" not in env
+    (endpoint,) = rendered.get("ServiceMonitor", DEFAULT_NAME)["spec"]["endpoints"]
+    assert endpoint["basicAuth"] == {
+        "username": {"name": "prom-auth", "key": "user"},
+        "password": {"name": "prom-auth", "key": "pass"},
+    }
 
 
 def test_sasl_username_may_be_a_plain_value(chart: Chart) -> None:
@@ -466,7 +493,13 @@ def test_service_monitor_scrapes_every_long_running_pod(all_on: Rendered) -> Non
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
     assert monitor["spec"]["endpoints"] == [
-        {"port": "metrics", "path": "/metrics", "interval": "15s", "scrapeTimeout": "5s"}
+        {
+            "port": "metrics",
+            "path": "/metrics",
+            "interval": "15s",
+            "scrapeTimeout": "5s",
+            "bearerTokenSecret": {"name": "metrics-auth", "key": "token"},
+        }
     ]
     services = [
         s

@@ -77,6 +77,14 @@ def test_schema_rejects_bad_values_clearly(chart: Chart, sets: list[str], messag
             ["config.files.a/b\\.yml=x", "config.files.a__b\\.yml=y", "appName=x"],
             "would share the ConfigMap key",
         ),
+        (
+            ["metrics.auth.tokenKey=token"],
+            "metrics.auth.tokenKey/passwordKey need metrics.auth.existingSecret",
+        ),
+        (
+            ["metrics.auth.existingSecret=s", "metrics.auth.passwordKey=p"],
+            "metrics.auth.usernameKey and metrics.auth.passwordKey go together",
+        ),
     ),
 )
 def test_inconsistent_values_fail_with_a_message(

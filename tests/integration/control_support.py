@@ -63,6 +63,8 @@ def cli(runtime: Runtime, *args: str) -> Result:
         "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "STREAMCORE_CONTROL__HEARTBEAT_SECONDS": str(settings.control.heartbeat_seconds),
     }
+    if settings.control.secret is not None:
+        env["STREAMCORE_CONTROL__SECRET"] = settings.control.secret.get_secret_value()
     return CliRunner().invoke(
         main, ["control", *args, "--app-name", runtime.app_name], env=env, catch_exceptions=False
     )

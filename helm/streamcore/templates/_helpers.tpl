@@ -309,6 +309,20 @@ and the application name (STREAMCORE_APP_NAME, the CLI's --app-name).
 {{- end }}
 - name: STREAMCORE_METRICS__PORT
   value: {{ .Values.metrics.port | quote }}
+- name: STREAMCORE_METRICS__HOST
+  value: {{ .Values.metrics.host | quote }}
+{{- with .Values.metrics.auth }}
+{{- if .tokenKey }}
+{{ include "streamcore.secretEnv" (list "STREAMCORE_METRICS__TOKEN" .existingSecret .tokenKey) }}
+{{- end }}
+{{- if .passwordKey }}
+{{ include "streamcore.secretEnv" (list "STREAMCORE_METRICS__USERNAME" .existingSecret .usernameKey) }}
+{{ include "streamcore.secretEnv" (list "STREAMCORE_METRICS__PASSWORD" .existingSecret .passwordKey) }}
+{{- end }}
+{{- end }}
+{{- with .Values.control.existingSecret }}
+{{ include "streamcore.secretEnv" (list "STREAMCORE_CONTROL__SECRET" . $.Values.control.secretKey) }}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -324,6 +338,14 @@ Checks that need more than one value at a time (values.schema.json checks each v
 {{- end }}
 {{- if and (include "streamcore.saslEnabled" .) (not $k.sasl.username) (not $k.sasl.usernameKey) }}
 {{- fail "kafka.securityProtocol uses SASL: set kafka.sasl.username, or kafka.sasl.usernameKey to read it from kafka.sasl.existingSecret" }}
+{{- end }}
+{{- with .Values.metrics.auth }}
+{{- if and (or .tokenKey .passwordKey) (not .existingSecret) }}
+{{- fail "metrics.auth.tokenKey/passwordKey need metrics.auth.existingSecret, the name of an existing Secret holding them" }}
+{{- end }}
+{{- if ne (empty .usernameKey) (empty .passwordKey) }}
+{{- fail "metrics.auth.usernameKey and metrics.auth.passwordKey go together: set both (basic auth) or neither" }}
+{{- end }}
 {{- end }}
 {{- if ne (empty $k.ssl.certificateKey) (empty $k.ssl.keyKey) }}
 {{- fail "kafka.ssl.certificateKey and kafka.ssl.keyKey go together: set both (client certificate) or neither" }}
