@@ -7,6 +7,8 @@
     ├── DataPointError          one data-point or task is unusable (goes to the dead-letter topic)
     │   ├── DecodeError         the bytes are not a task we can read
     │   └── InvalidDataPointError  decoded, but breaks the entity model
+    │       ├── LimitExceededError     over a configured size limit (``LimitsSettings``)
+    │       └── ExpiredDataPointError  already past its ``max_age``: it would never be stored
     ├── ModuleError             a module failed to load or registered hooks wrongly (start-up)
     │   ├── ModuleLoadError     import, discovery, configuration or construction failed
     │   └── HookRegistrationError  a registrar call was refused (also a ValueError, as in DP³)
@@ -84,6 +86,18 @@ class InvalidDataPointError(DataPointError):
     """A decoded data-point breaks the entity model (unknown attribute, bad value, ...)."""
 
     reason = "invalid_data_point"
+
+
+class LimitExceededError(InvalidDataPointError):
+    """A message, task or value is over a configured limit (``streamcore.model.limits``)."""
+
+    reason = "limit_exceeded"
+
+
+class ExpiredDataPointError(InvalidDataPointError):
+    """A data-point whose ``t2 + max_age`` is already past: storing it would drop it."""
+
+    reason = "expired"
 
 
 class ModuleError(StreamcoreError):

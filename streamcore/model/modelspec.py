@@ -7,6 +7,7 @@ holds one compiled validator per attribute; ``validate_task`` is the hot path.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import ItemsView, KeysView, Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from streamcore.errors import ConfigError, ConfigProblem, InvalidDataPointError
 from streamcore.model.datapoint import DataPointTask
 from streamcore.model.datatypes import DataType, Kind, parse_data_type
-from streamcore.model.primitives import parse_time
+from streamcore.model.primitives import check_window, parse_time
 from streamcore.model.spec import (
     AttrSpecClassic,
     AttrSpecReadOnly,
@@ -140,7 +141,7 @@ class ModelSpec:
                 check(dp)
             except ValueError as exc:
                 raise InvalidDataPointError(
-                    f"{etype} {eid}, attribute {dp.attr!r}, value {value!r}: {exc}"
+                    f"{etype} {eid}, attribute {dp.attr!r}, value {_short(value)}: {exc}"
                 ) from None
         self._validate_extras(task)
         return task
@@ -158,7 +159,8 @@ class ModelSpec:
                 raise InvalidDataPointError(f"{where}: ttl_tokens must be an object")
             try:
                 task.ttl_tokens = {
-                    str(name): parse_time(when) for name, when in task.ttl_tokens.items()
+                    str(name): check_window(f"token {name!r}", parse_time(when))
+                    for name, when in task.ttl_tokens.items()
                 }
             except ValueError as exc:
                 raise InvalidDataPointError(f"{where}: ttl_tokens: {exc}") from None
@@ -170,6 +172,16 @@ class ModelSpec:
             raise InvalidDataPointError(
                 f"{where}: a task needs data-points, ttl_tokens or delete=true"
             )
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 120
+
+
+def _short(value: Any) -> str:
+    """The value for an error message, cut short: a rejected value may be huge, and the
+    message travels in a dead letter next to the original bytes."""
+    return _SHORT.repr(value)
 
 
 def _add_mirrors(attribs: dict[str, dict[str, AnyAttrSpec]]) -> None:

@@ -8,9 +8,8 @@ commit order in the worker.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cassandra import ConsistencyLevel
@@ -22,7 +21,7 @@ from streamcore.model.modelspec import ModelSpec
 from streamcore.state.batches import BatchPacker
 from streamcore.state.binding import RowBinder
 from streamcore.state.encoding import eid_text
-from streamcore.state.merge import row_expiry
+from streamcore.state.merge import row_expiry, storable_ttl
 from streamcore.state.record import EntityRecord, Row
 from streamcore.state.schema import INDEX_BUCKETS, index_bucket, keyspace_ddl, table_ddl
 from streamcore.state.values import StoredValues
@@ -203,9 +202,11 @@ class CassandraStore:
             if row is None:
                 rows.append((self._delete_row.bind((etype, eid, attr, key)), 64))
                 continue
-            ttl = _ttl_seconds(row_expiry(attrs.get(attr), row), now)
+            ttl = storable_ttl(row_expiry(attrs.get(attr), row), now)
             if ttl is not None and ttl <= 0:
-                continue  # already past its max_age: never stored
+                # Past its max_age: validation refuses such data-points (as expired), so
+                # only one that expired between validation and this write gets here.
+                continue
             values = (etype, eid, attr, key, row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0)
             rows.append((upserts.bind(values), 96 + len(row.v_json)))
         return rows
@@ -225,15 +226,16 @@ def _all_rows(future: ResponseFuture) -> list[Any]:
     return rows
 
 
-def _ttl_seconds(expires: datetime | None, now: datetime) -> int | None:
-    if expires is None:
-        return None
-    return math.ceil((expires - now).total_seconds())
-
-
 def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    return None if value is None else _utc(value)
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    """A stored timestamp as written: UTC, whole milliseconds. The driver reads through a
+    float of seconds, which is microseconds off past year ~2240 (a replayed data-point
+    would then not match its own row)."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    micros = value.microsecond % 1000
+    if micros == 0:
+        return value
+    return value + timedelta(microseconds=1000 - micros if micros >= 500 else -micros)
