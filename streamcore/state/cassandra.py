@@ -109,7 +109,7 @@ class CassandraStore:
                 record.exists = record.indexed = row.created is not None
                 record.created = _aware(row.created)
                 record.created_by = row.created_by
-                record.ttl_tokens = {k: _utc(v) for k, v in (row.ttl_tokens or {}).items()}
+                record.ttl_tokens = {k: stored_time(v) for k, v in (row.ttl_tokens or {}).items()}
             if row.attr is None or not self._values.knows(etype, row.attr):
                 continue  # a static-only row, or an attribute the model no longer has
             record.attrs.setdefault(row.attr, {})[row.key] = Row(
@@ -227,10 +227,10 @@ def _all_rows(future: ResponseFuture) -> list[Any]:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+    return None if value is None else stored_time(value)
 
 
-def _utc(value: datetime) -> datetime:
+def stored_time(value: datetime) -> datetime:
     """A stored timestamp as written: UTC, whole milliseconds. The driver reads through a
     float of seconds, which is microseconds off past year ~2240 (a replayed data-point
     would then not match its own row)."""
