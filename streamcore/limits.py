@@ -29,7 +29,7 @@ import orjson
 
 from streamcore.errors import ExpiredDataPointError, LimitExceededError
 from streamcore.model.datapoint import DataPoint, DataPointTask, Link
-from streamcore.model.modelspec import ModelSpec
+from streamcore.model.modelspec import ModelSpec, short_repr
 from streamcore.model.spec import history_max_age
 from streamcore.state.encoding import dumps
 
@@ -98,7 +98,7 @@ class TaskValidator:
 
     def _check_counts(self, task: DataPointTask) -> None:
         limits = self.limits
-        where = f"{task.etype} {task.eid!r}"
+        where = f"{short_repr(task.etype)} {short_repr(task.eid)}"
         if len(task.data_points) > limits.max_data_points:
             raise self._too_large(
                 f"{where}: task of {len(task.data_points)} data-points",
