@@ -20,17 +20,16 @@ The clock is injected, so tests decide what "already past" means.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from streamcore.errors import ExpiredDataPointError, LimitExceededError
-from streamcore.model.datapoint import DataPoint, DataPointTask, Link
+from streamcore.model.datapoint import DataPoint, DataPointTask
+from streamcore.model.datatypes import DataType, Kind
 from streamcore.model.modelspec import ModelSpec, short_repr
-from streamcore.model.spec import history_max_age
+from streamcore.model.spec import AttrSpecTimeseries, history_max_age
 from streamcore.state.encoding import dumps
 
 Clock = Callable[[], datetime]
@@ -59,17 +58,22 @@ def _env(name: str) -> str:
 
 
 class TaskValidator:
-    """Model rules plus ``limits`` plus expiry; raises ``InvalidDataPointError`` subclasses."""
+    """Model rules plus ``limits`` plus expiry; raises ``InvalidDataPointError`` subclasses.
+
+    Per attribute, what to check after the model is compiled once: the size check only
+    where the data type's stored form can outgrow ``max_value_bytes`` (strings, JSON, long
+    arrays), the expiry check only where there is a ``max_age``. This runs in the worker's
+    decoding hot path."""
 
     def __init__(self, model: ModelSpec, limits: Limits | None = None, clock: Clock = _utc_now):
         self.model = model
         self.limits = limits or Limits()
         self._clock = clock
-        self._max_ages: dict[tuple[str, str], timedelta] = {}
-        for key, spec in model.attributes.items():
-            max_age = history_max_age(spec)
-            if max_age is not None:
-                self._max_ages[key] = max_age
+        self._after: dict[str, dict[str, tuple[Sizer | None, timedelta | None]]] = {}
+        eid_types = {etype: spec.id_data_type for etype, spec in model.entities.items()}
+        for (etype, attr), spec in model.attributes.items():
+            sizer = _attribute_sizer(spec, eid_types, self.limits)
+            self._after.setdefault(etype, {})[attr] = (sizer, history_max_age(spec))
 
     def check_message(self, size: int) -> None:
         """Refuse a message of ``size`` bytes over ``max_message_bytes``."""
@@ -82,10 +86,15 @@ class TaskValidator:
         """Check and normalize ``task`` in place (as ``ModelSpec.validate_task``); returns it."""
         self._check_counts(task)
         self.model.validate_task(task)
+        after = self._after[task.etype]
+        limit = self.limits.max_value_bytes
         now: datetime | None = None
         for dp in task.data_points:
-            self._check_size(task, dp)
-            max_age = self._max_ages.get((task.etype, dp.attr))
+            sizer, max_age = after[dp.attr]
+            if sizer is not None and (size := sizer(dp.v)) > limit:
+                raise self._value_too_large(task, dp, "value", size)
+            if dp.src is not None and (size := _stored_size(dp.src, limit)) > limit:
+                raise self._value_too_large(task, dp, "src", size)
             if max_age is not None and dp.t2 is not None:
                 now = now or self._clock()
                 if dp.t2 < _minus(now, max_age):
@@ -98,42 +107,129 @@ class TaskValidator:
 
     def _check_counts(self, task: DataPointTask) -> None:
         limits = self.limits
-        where = f"{short_repr(task.etype)} {short_repr(task.eid)}"
+        most = limits.max_elements
         if len(task.data_points) > limits.max_data_points:
             raise self._too_large(
-                f"{where}: task of {len(task.data_points)} data-points",
+                f"{_where(task)}: task of {len(task.data_points)} data-points",
                 "max_data_points",
                 limits.max_data_points,
             )
         for name, items in (("ttl_tokens", task.ttl_tokens), ("tags", task.tags)):
-            if items is not None and _count(items) > limits.max_elements:
+            if items is not None and _count(items) > most:
                 raise self._too_large(
-                    f"{where}: {name} of {len(items)} items", "max_elements", limits.max_elements
+                    f"{_where(task)}: {name} of {len(items)} items", "max_elements", most
                 )
         for dp in task.data_points:
-            count = _count(dp.v)
-            if count > limits.max_elements:
+            v = dp.v
+            kind = type(v)
+            if kind is str or v is None:
+                continue
+            if (count := _count(v)) > most:
                 raise self._too_large(
-                    f"{where}, attribute {dp.attr!r}: value of {count} elements",
+                    f"{_where(task)}, attribute {short_repr(dp.attr)}: value of {count} elements",
                     "max_elements",
-                    limits.max_elements,
+                    most,
                 )
 
-    def _check_size(self, task: DataPointTask, dp: DataPoint) -> None:
-        """The stored JSON of the value (and the source text) within ``max_value_bytes``."""
+    def _value_too_large(
+        self, task: DataPointTask, dp: DataPoint, label: str, size: int
+    ) -> LimitExceededError:
         limit = self.limits.max_value_bytes
-        for label, value in (("value", dp.v), ("src", dp.src)):
-            size = _stored_size(value, limit)
-            if size > limit:
-                raise self._too_large(
-                    f"{task.etype} {task.eid}, attribute {dp.attr!r}: {label} of {size} bytes",
-                    "max_value_bytes",
-                    limit,
-                )
+        return self._too_large(
+            f"{task.etype} {task.eid}, attribute {dp.attr!r}: {label} of {size} bytes",
+            "max_value_bytes",
+            limit,
+        )
 
     @staticmethod
     def _too_large(what: str, name: str, limit: int) -> LimitExceededError:
         return LimitExceededError(f"{what} is over {name}={limit} (setting {_env(name)})")
+
+
+def _where(task: DataPointTask) -> str:
+    """Type and id of a task not yet validated (so possibly huge): cut short."""
+    return f"{short_repr(task.etype)} {short_repr(task.eid)}"
+
+
+Sizer = Callable[[Any], int]
+"""The stored size of a value, or 0 when it can't be over the limit (not computed then)."""
+
+# Stored JSON bytes at most of one primitive value (None: no bound, e.g. strings).
+# float: the longest repr is 24 characters (-2.2250738585072014e-308); time: an ISO string
+# with microseconds and offset, quoted; ipv6 may carry a scope id of any length.
+_PRIMITIVE_BOUNDS: dict[str, int | None] = {
+    "tag": 5,
+    "binary": 5,
+    "int": 11,
+    "int64": 20,
+    "float": 24,
+    "ipv4": 17,
+    "ipv6": None,
+    "mac": 19,
+    "time": 34,
+    "string": None,
+    "special": None,
+    "json": None,
+}
+
+
+def _attribute_sizer(spec: Any, eid_types: dict[str, DataType], limits: Limits) -> Sizer | None:
+    """The size check of an attribute's values; None when its values are always small."""
+    limit = limits.max_value_bytes
+    if isinstance(spec, AttrSpecTimeseries):
+        bound = _sum_bounds(
+            _times(_bound(s.data_type, eid_types), limits.max_elements, len(name) + 4)
+            for name, s in spec.series.items()
+        )
+        elem = None
+    else:
+        data_type = spec.data_type
+        bound = _bound(data_type, eid_types, limits.max_elements)
+        elem = _bound(data_type.elem, eid_types) if data_type.iterable and data_type.elem else None
+    if bound is not None and bound <= limit:
+        return None
+    if elem is not None:
+        per_item = elem + 1
+
+        def sized_items(value: Any) -> int:
+            return 0 if len(value) * per_item + 2 <= limit else _stored_size(value, limit)
+
+        return sized_items
+    return lambda value: _stored_size(value, limit)
+
+
+def _bound(
+    data_type: DataType, eid_types: dict[str, DataType], max_elements: int = 1
+) -> int | None:
+    """Stored JSON bytes at most of a value of ``data_type`` (None: unbounded)."""
+    kind = data_type.kind
+    if kind is Kind.PRIMITIVE:
+        return _PRIMITIVE_BOUNDS[data_type.name]
+    if kind is Kind.CATEGORY:
+        return max(len(c) * 6 + 2 for c in data_type.categories)
+    if kind is Kind.ARRAY or kind is Kind.SET:
+        return _times(_bound(data_type.elem_type, eid_types), max_elements, 1)
+    if kind is Kind.DICT:
+        return _sum_bounds(
+            None if (b := _bound(t, eid_types)) is None else b + len(key) + 4
+            for key, (t, _) in data_type.fields.items()
+        )
+    eid = _bound(eid_types[data_type.get_linked_entity()], eid_types)
+    data = _bound(data_type.link_data, eid_types) if data_type.link_data else 0
+    return None if eid is None or data is None else eid + data + 20
+
+
+def _times(bound: int | None, count: int, overhead: int) -> int | None:
+    return None if bound is None else (bound + 1) * count + overhead + 2
+
+
+def _sum_bounds(bounds: Iterable[int | None]) -> int | None:
+    total = 2
+    for bound in bounds:
+        if bound is None:
+            return None
+        total += bound + 1
+    return total
 
 
 def _minus(now: datetime, max_age: timedelta) -> datetime:
@@ -162,16 +258,11 @@ def _count(value: Any) -> int:
 def _stored_size(value: Any, limit: int) -> int:
     """Bytes of the value's stored JSON text, computed only when it may exceed ``limit``.
 
-    Scalars other than strings are short; a string's JSON is at most 6 bytes a character
-    (``\\u00XX`` escapes) plus quotes, so most strings are judged without encoding them."""
-    kind = type(value)
-    if kind is str:
-        if len(value) * 6 + 2 <= limit:
-            return 0
-        return len(orjson.dumps(value))
-    if kind is list or kind is dict or kind is Link:
-        return len(_dumps(value))
-    return 0
+    A string's JSON is at most 6 bytes a character (``\\u00XX`` escapes) plus quotes, so
+    most strings are judged without encoding them."""
+    if type(value) is str and len(value) * 6 + 2 <= limit:
+        return 0
+    return len(_dumps(value))
 
 
 def _dumps(value: Any) -> bytes:

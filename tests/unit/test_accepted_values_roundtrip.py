@@ -198,6 +198,7 @@ def _check_the_whole_way(task: DataPointTask) -> bool:
         ttl = storable_ttl(row_expiry(specs[attr], row), NOW)
         assert ttl is None or 0 < ttl <= MAX_TTL_SECONDS, (attr, row.t2, ttl)
         assert dumps(row.value) == row.v_json
+        assert len(row.v_json.encode()) <= VALIDATOR.limits.max_value_bytes, attr
     for moment in record.ttl_tokens.values():
         assert _stored(moment) == moment
     again = _read_back(record)

@@ -172,3 +172,35 @@ def test_a_set_of_the_largest_allowed_size_is_checked_quickly() -> None:
 def test_rejected_huge_values_are_cut_short_in_the_message() -> None:
     error = refused(task(dp("asn", "z" * 500_000)))
     assert len(str(error)) < 400
+
+
+@pytest.mark.parametrize(
+    ("data_type", "largest"),
+    [
+        ("tag", False),
+        ("int", -(2**31)),
+        ("int64", -(2**63)),
+        ("float", -2.2250738585072014e-308),
+        ("float", -1.7976931348623157e308),
+        ("time", datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+        ("mac", "ff:ff:ff:ff:ff:ff"),
+        ("ipv4", "255.255.255.255"),
+        ("category<string; a, b, žžžž>", "žžžž"),
+        ("dict<a:int64, bb?:float>", {"a": -(2**63), "bb": -2.2250738585072014e-308}),
+        ("array<int64>", [-(2**63)] * 3),
+        ("link<ip,int64>", {"eid": "255.255.255.255", "data": -(2**63)}),
+    ],
+)
+def test_size_bounds_hold_for_the_largest_values(data_type: str, largest: Any) -> None:
+    """Attributes whose bound is within the limit skip the size check: it must be a bound."""
+    from streamcore.limits import _bound
+    from streamcore.model.datatypes import parse_data_type
+    from streamcore.model.values import compile_parser, eid_parser
+    from streamcore.state.encoding import dumps
+
+    model = example_model()
+    eid_types = {etype: spec.id_data_type for etype, spec in model.entities.items()}
+    parsed = parse_data_type(data_type)
+    value = compile_parser(parsed, {"ip": eid_parser("ipv4")})(largest)
+    bound = _bound(parsed, eid_types, max_elements=3)
+    assert bound is not None and len(dumps(value).encode()) <= bound
