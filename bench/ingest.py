@@ -35,7 +35,8 @@ CONFIG = ROOT / "config"
 def make_load(entities: int, tasks_per_entity: int, dps_per_task: int) -> list[Any]:
     from streamcore.model.datapoint import DataPoint, DataPointTask
 
-    t0 = datetime(2026, 11, 25, tzinfo=UTC)
+    # Recent: observations older than their max_age (30 days) are refused as expired.
+    t0 = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=5)
     tasks = []
     for round_ in range(tasks_per_entity):
         for n in range(entities):

@@ -31,7 +31,8 @@ from streamcore.model import DataPoint, DataPointTask
 from streamcore.producer import DataPointProducer
 from streamcore.settings import Settings
 
-T0 = datetime(2024, 5, 1, tzinfo=UTC)
+# Recent: observations older than their max_age are refused as expired.
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
 
 
 def build(total: int, per_task: int) -> list[DataPointTask]:

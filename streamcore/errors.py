@@ -7,6 +7,8 @@
     ├── DataPointError          one data-point or task is unusable (goes to the dead-letter topic)
     │   ├── DecodeError         the bytes are not a task we can read
     │   ├── InvalidDataPointError  decoded, but breaks the entity model
+    │   │   ├── LimitExceededError     over a configured size limit (``LimitsSettings``)
+    │   │   └── ExpiredDataPointError  already past its ``max_age``: it would never be stored
     │   └── HookTimeoutError    a hook ran past its time budget on the task
     ├── ModuleError             a module failed to load or registered hooks wrongly (start-up)
     │   ├── ModuleLoadError     import, discovery, configuration or construction failed
@@ -118,6 +120,18 @@ class HookTimeoutError(DataPointError):
         self.hook = hook
         self.kind = kind
         self.budget = budget
+
+
+class LimitExceededError(InvalidDataPointError):
+    """A message, task or value is over a configured limit (``streamcore.model.limits``)."""
+
+    reason = "limit_exceeded"
+
+
+class ExpiredDataPointError(InvalidDataPointError):
+    """A data-point whose ``t2 + max_age`` is already past: storing it would drop it."""
+
+    reason = "expired"
 
 
 class ModuleError(StreamcoreError):

@@ -1,10 +1,12 @@
 """``DataPointProducer``: the SDK for pushing data-points into a streamcore application.
 
-Each task is validated against the model, encoded (Avro single-object) and produced to
-the input topic keyed by ``"<etype>:<eid>"``, so one entity always lands on one partition
-and its tasks stay in order. An invalid task raises ``InvalidDataPointError`` and nothing of
-it is sent. Delivery is asynchronous: failures reach ``on_error`` (default: logged) from
-``poll()``/``flush()``/``close()``; ``close()`` (or leaving the ``with`` block) flushes.
+Each task is validated against the model and the input limits (``streamcore.limits``,
+the same check the worker applies), encoded (Avro single-object) and produced to the input
+topic keyed by ``"<etype>:<eid>"``, so one entity always lands on one partition and its
+tasks stay in order. An invalid task raises ``InvalidDataPointError`` (``LimitExceededError``
+when over a limit) and nothing of it is sent. Delivery is asynchronous: failures reach
+``on_error`` (default: logged) from ``poll()``/``flush()``/``close()``; ``close()`` (or
+leaving the ``with`` block) flushes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from streamcore.codec.tasks import TaskEncoder
 from streamcore.kafka.clients import DeliveryReport, make_producer
+from streamcore.limits import TaskValidator
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
 from streamcore.settings import Settings
@@ -49,6 +52,7 @@ class DataPointProducer:
         self.failed = 0
         self._on_error = on_error
         self._on_delivery = on_delivery
+        self.validator = TaskValidator(model_spec, settings.limits.limits())
         self._encoder = TaskEncoder(model_spec)
         self._producer = make_producer(settings.kafka, self._report, **producer_options)
         self._since_poll = 0
@@ -64,8 +68,10 @@ class DataPointProducer:
 
     def send(self, task: DataPointTask) -> None:
         """Validate, encode and queue ``task``; ``InvalidDataPointError`` if it is invalid."""
-        self.model_spec.validate_task(task)
-        self._producer.produce(self.topic, task.routing_key().encode(), self._encoder.encode(task))
+        self.validator.validate(task)
+        data = self._encoder.encode(task)
+        self.validator.check_message(len(data))
+        self._producer.produce(self.topic, task.routing_key().encode(), data)
         self._since_poll += 1
         if self._since_poll >= _POLL_EVERY:
             self._since_poll = 0
@@ -86,7 +92,7 @@ class DataPointProducer:
                 task = tasks[key] = DataPointTask(dp.etype, dp.eid)
             task.data_points.append(dp)
         for task in tasks.values():
-            self.model_spec.validate_task(task)
+            self.validator.validate(task)
         for task in tasks.values():
             self.send(task)
         return len(tasks)

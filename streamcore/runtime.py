@@ -39,6 +39,7 @@ from streamcore.kafka.clients import DeliveryReport, make_producer
 from streamcore.kafka.consumer import BatchConsumer, Partition
 from streamcore.kafka.reader import TopicReader
 from streamcore.kafka.transactions import TransactionalOutput
+from streamcore.limits import Limits, TaskValidator
 from streamcore.metrics import (
     ConsumerMetrics,
     ControlMetrics,
@@ -69,15 +70,19 @@ log = logging.getLogger(__name__)
 
 
 class TaskCodec:
-    """Decoding with validation, encoding of validated tasks: both halves of the wire."""
+    """Decoding with validation (model, ``limits``, expiry), encoding of validated tasks:
+    both halves of the wire. An encoded task over the message limit is refused too."""
 
-    def __init__(self, config: AppConfig) -> None:
-        self._decoder = TaskDecoder(config.model_spec)
+    def __init__(self, config: AppConfig, limits: Limits | None = None) -> None:
+        self._validator = TaskValidator(config.model_spec, limits)
+        self._decoder = TaskDecoder(config.model_spec, check=self._validator)
         self._encoder = TaskEncoder(config.model_spec)
         self.decode = self._decoder.decode
 
     def encode(self, task: DataPointTask) -> bytes:
-        return self._encoder.encode(task)
+        data = self._encoder.encode(task)
+        self._validator.check_message(len(data))
+        return data
 
 
 @dataclass
@@ -146,7 +151,7 @@ def build_ingest_worker(
     return IngestWorker(
         model=runtime.config.model_spec,
         processor=TaskProcessor(runtime.config.model_spec, hooks or NoHooks()),
-        codec=TaskCodec(runtime.config),
+        codec=TaskCodec(runtime.config, settings.limits.limits()),
         dead_letters=DeadLetterCodec(),
         store=store,
         consumer_factory=consumer,

@@ -12,6 +12,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streamcore.limits import KAFKA_MAX_MESSAGE_BYTES, Limits
+
 DEV_KAFKA_PORT = 19092
 DEV_CASSANDRA_PORT = 19042
 
@@ -253,6 +255,33 @@ class HookSettings(BaseModel):
     )
 
 
+class LimitsSettings(BaseModel):
+    """Bounds on untrusted input, enforced alike by the producer SDK, ``streamcore produce``
+    and the ingestion worker (``streamcore.limits.TaskValidator``)."""
+
+    max_value_bytes: int = Field(
+        default=65_536,
+        ge=1,
+        description="Stored JSON of one value (or a data-point's src) at most, in bytes.",
+    )
+    max_elements: int = Field(
+        default=10_000,
+        ge=1,
+        description="Items of one array/set/dict/json value or timeseries series at most "
+        "(also TTL tokens and tags of a task).",
+    )
+    max_data_points: int = Field(default=10_000, ge=1, description="Data-points per task.")
+    max_message_bytes: int = Field(
+        default=900_000,
+        ge=1,
+        le=KAFKA_MAX_MESSAGE_BYTES,
+        description="One encoded task at most; below Kafka's 1 MB default message.max.bytes.",
+    )
+
+    def limits(self) -> Limits:
+        return Limits(**self.model_dump())
+
+
 class Settings(BaseSettings):
     """Everything a streamcore process needs to reach its servers."""
 
@@ -268,6 +297,7 @@ class Settings(BaseSettings):
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)
     control: ControlSettings = Field(default_factory=ControlSettings)
     hooks: HookSettings = Field(default_factory=HookSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
     dp3_compat: bool = Field(
         default=False,
         description="Let unchanged DP³ modules (importing dp3.common.*) load and run.",

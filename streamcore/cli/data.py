@@ -87,8 +87,9 @@ def setup(config_dir: str, app_name: str) -> None:
 def produce(config_dir: str, source: TextIO, app_name: str, batch: int) -> None:
     """Send data-points in DP³'s JSON format (array or JSON lines) from SOURCE (default stdin).
 
-    Each bad item is reported with its line number and skipped; the rest are sent, grouped
-    into one task per entity. Exit status 1 if any item was rejected.
+    Each bad item (breaking the model or an input limit, see STREAMCORE_LIMITS__*) is
+    reported with its line number and skipped; the rest are sent, grouped into one task per
+    entity. Exit status 1 if any item was rejected.
     """
     from streamcore.codec.dp3json import read_items
     from streamcore.model.datapoint import DataPoint, DataPointTask
@@ -106,14 +107,20 @@ def produce(config_dir: str, source: TextIO, app_name: str, batch: int) -> None:
                 key = (str(dp.etype), dp.eid)
                 tasks.setdefault(key, DataPointTask(str(dp.etype), dp.eid)).data_points.append(dp)
             for task in tasks.values():
-                producer.send(task)
+                try:  # the grouped task may still be over the message limit
+                    producer.send(task)
+                except InvalidDataPointError as exc:
+                    nonlocal rejected, sent
+                    rejected += len(task.data_points)
+                    sent -= len(task.data_points)
+                    click.echo(f"{task.etype} {task.eid}: {exc}", err=True)
             pending.clear()
 
         for item in read_items(source.read()):
             dp, error = item.data_point, item.error
             if dp is not None:
                 try:  # validate alone, so one bad item never takes others down with it
-                    model.validate_task(DataPointTask(str(dp.etype), dp.eid, [dp]))
+                    producer.validator.validate(DataPointTask(str(dp.etype), dp.eid, [dp]))
                 except InvalidDataPointError as exc:
                     error = str(exc)
             if dp is None or error is not None:

@@ -7,7 +7,7 @@ are input like any other. Both keep per-attribute converters compiled at constru
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from streamcore.codec.avro import HEADER_LEN, MAGIC, AvroCodec
 from streamcore.codec.binary import Payload, TaskWriter
@@ -109,25 +109,42 @@ class TaskEncoder:
         return self.codec.encode(self.to_datum(task))
 
 
+class TaskCheck(Protocol):
+    """What decoding checks beyond the model (``streamcore.limits.TaskValidator``)."""
+
+    def check_message(self, size: int) -> None: ...
+    def validate(self, task: DataPointTask) -> DataPointTask: ...
+
+
 class TaskDecoder:
     """Bytes -> validated ``DataPointTask``; errors carry the raw record for dead-lettering.
 
     Messages written with the schema ``codec.reader`` was compiled for are read by it,
     when that schema is also the current one; others (older writers, schema resolution) go
     through fastavro (``read_reference``, which tests compare the compiled reader with).
+    With a ``check``, the message size is checked before decoding and the task by
+    ``check.validate`` (limits and expiry too); without, by the model alone.
     """
 
-    def __init__(self, model: ModelSpec, registry: SchemaRegistry | None = None) -> None:
+    def __init__(
+        self,
+        model: ModelSpec,
+        registry: SchemaRegistry | None = None,
+        check: TaskCheck | None = None,
+    ) -> None:
         self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA)
         self.model = model
+        self._check = check
+        self._validate = check.validate if check is not None else model.validate_task
         self._compiled = self.codec.schema.fingerprint == BINARY_FINGERPRINT
 
     def decode(self, data: bytes, record: RawRecord | None = None) -> DataPointTask:
-        task = self.read(data, record)
         try:
-            return self.model.validate_task(task)
+            if self._check is not None:
+                self._check.check_message(len(data))
+            return self._validate(self.read(data, record))
         except InvalidDataPointError as exc:
-            raise InvalidDataPointError(str(exc), record) from None
+            raise type(exc)(str(exc), record) from None
 
     def read(self, data: bytes, record: RawRecord | None = None) -> DataPointTask:
         """The task as written, not yet validated against the model."""

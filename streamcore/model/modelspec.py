@@ -7,6 +7,7 @@ holds one compiled validator per attribute; ``validate_task`` is the hot path.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import ItemsView, KeysView, Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from streamcore.errors import ConfigError, ConfigProblem, InvalidDataPointError
 from streamcore.model.datapoint import DataPointTask
 from streamcore.model.datatypes import DataType, Kind, parse_data_type
-from streamcore.model.primitives import parse_time
+from streamcore.model.primitives import check_window, parse_time
 from streamcore.model.spec import (
     AttrSpecClassic,
     AttrSpecReadOnly,
@@ -107,18 +108,19 @@ class ModelSpec:
         etype = task.etype
         checks = self._checks.get(etype)
         if checks is None:
-            raise InvalidDataPointError(f"unknown entity type {etype!r}")
+            raise InvalidDataPointError(f"unknown entity type {short_repr(etype)}")
         raw_eid = task.eid
         try:
             eid = self._eid_parsers[etype](raw_eid)
         except ValueError as exc:
-            raise InvalidDataPointError(f"{etype} id {raw_eid!r}: {exc}") from None
+            raise InvalidDataPointError(f"{etype} id {short_repr(raw_eid)}: {exc}") from None
         task.eid = eid
         for dp in task.data_points:
             if dp.etype != etype:
                 if dp.etype is not None:
                     raise InvalidDataPointError(
-                        f"{etype} {eid}: data-point of entity type {dp.etype!r} in this task"
+                        f"{etype} {eid}: data-point of entity type {short_repr(dp.etype)} "
+                        "in this task"
                     )
                 dp.etype = etype
             if (
@@ -129,18 +131,20 @@ class ModelSpec:
                 and not self._same_eid(etype, dp.eid, eid)
             ):
                 raise InvalidDataPointError(
-                    f"{etype} {eid}: data-point of entity id {dp.eid!r} in this task"
+                    f"{etype} {eid}: data-point of entity id {short_repr(dp.eid)} in this task"
                 )
             dp.eid = eid
             check = checks.get(dp.attr)
             if check is None:
-                raise InvalidDataPointError(f"{etype} {eid}: unknown attribute {dp.attr!r}")
+                raise InvalidDataPointError(
+                    f"{etype} {eid}: unknown attribute {short_repr(dp.attr)}"
+                )
             value = dp.v
             try:
                 check(dp)
             except ValueError as exc:
                 raise InvalidDataPointError(
-                    f"{etype} {eid}, attribute {dp.attr!r}, value {value!r}: {exc}"
+                    f"{etype} {eid}, attribute {dp.attr!r}, value {short_repr(value)}: {exc}"
                 ) from None
         self._validate_extras(task)
         return task
@@ -158,7 +162,8 @@ class ModelSpec:
                 raise InvalidDataPointError(f"{where}: ttl_tokens must be an object")
             try:
                 task.ttl_tokens = {
-                    str(name): parse_time(when) for name, when in task.ttl_tokens.items()
+                    str(name): check_window(f"token {short_repr(name)}", parse_time(when))
+                    for name, when in task.ttl_tokens.items()
                 }
             except ValueError as exc:
                 raise InvalidDataPointError(f"{where}: ttl_tokens: {exc}") from None
@@ -170,6 +175,16 @@ class ModelSpec:
             raise InvalidDataPointError(
                 f"{where}: a task needs data-points, ttl_tokens or delete=true"
             )
+
+
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 120
+
+
+def short_repr(value: Any) -> str:
+    """The value for an error message, cut short: a rejected value may be huge, and the
+    message travels in a dead letter next to the original bytes."""
+    return _SHORT_REPR.repr(value)
 
 
 def _add_mirrors(attribs: dict[str, dict[str, AnyAttrSpec]]) -> None:

@@ -6,11 +6,20 @@ canonical Python value, so equal inputs compare equal after validation and encod
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+TIME_MIN = datetime(1000, 1, 1, tzinfo=UTC)
+"""The earliest ``t1``/``t2``/TTL token the model accepts (inclusive)."""
+TIME_MAX = datetime(9000, 1, 1, tzinfo=UTC)
+"""The end of the accepted window (exclusive). The window keeps a thousand years from
+each end of Python's datetime range (years 1..9999), so a time plus or minus a validity,
+``max_age`` or TTL stays representable even in code that does not saturate
+(``state.merge.shift`` does); every time in it is stored and read back exactly."""
 
 # Epoch numbers above this are milliseconds (same cut-off as pydantic, which DP³ relies on).
 _MS_THRESHOLD = 2e10
@@ -36,6 +45,8 @@ def parse_time(value: Any) -> datetime:
         except ValueError:
             pass
     elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError("a time can't be NaN or infinity")
         seconds = value / 1000 if abs(value) > _MS_THRESHOLD else value
         try:
             return EPOCH + timedelta(seconds=seconds)
@@ -44,6 +55,17 @@ def parse_time(value: Any) -> datetime:
     elif isinstance(value, datetime):
         return parse_time(datetime.fromtimestamp(value.timestamp(), UTC))
     raise ValueError("expected a time (ISO-8601 string, datetime or epoch seconds/milliseconds)")
+
+
+def check_window(name: str, moment: datetime) -> datetime:
+    """``moment`` if it lies in ``TIME_MIN <= moment < TIME_MAX``; else ``ValueError``
+    naming ``name``. Times outside it can't be merged, given a TTL and stored safely."""
+    if TIME_MIN <= moment < TIME_MAX:
+        return moment
+    raise ValueError(
+        f"{name}: {moment.isoformat()} is outside the accepted window "
+        f"{TIME_MIN.date().isoformat()} .. {TIME_MAX.date().isoformat()}"
+    )
 
 
 def parse_duration(value: Any) -> timedelta:

@@ -248,3 +248,12 @@ IMPLICIT_SERIES: dict[str, tuple[str, ...]] = {
 AttrSpecType = Annotated[
     AttrSpecPlain | AttrSpecObservations | AttrSpecTimeseries, Field(discriminator="type")
 ]
+
+
+def history_max_age(spec: object) -> timedelta | None:
+    """How long an attribute's rows stay after their end (None: plain, or kept forever)."""
+    if isinstance(spec, AttrSpecObservations):
+        return spec.history_params.max_age
+    if isinstance(spec, AttrSpecTimeseries):
+        return spec.timeseries_params.max_age
+    return None

@@ -4,6 +4,8 @@ A check takes a ``DataPoint`` of its attribute, normalizes it in place (canonica
 UTC times, default ``t2`` and ``c``) and raises ``ValueError`` with the rule broken. The
 rules follow DP³: plain data-points carry no times; observations need ``t1``, ``t2 >= t1``
 and ``0 <= c <= 1``; timeseries carry equally long series whose times fit in ``t1..t2``.
+Beyond DP³, ``t1`` and ``t2`` must lie in the window of ``primitives.check_window``, so
+every accepted data-point can be merged, given a TTL and stored.
 ``ModelSpec.validate_task`` adds entity, attribute and value to the message.
 """
 
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from streamcore.model.datapoint import DataPoint
-from streamcore.model.primitives import parse_time
+from streamcore.model.primitives import check_window, parse_time
 from streamcore.model.spec import (
     AttrSpecObservations,
     AttrSpecPlain,
@@ -63,6 +65,7 @@ def _times(dp: DataPoint) -> tuple[datetime, datetime]:
         t1 = parse_time(dp.t1)
     except ValueError as exc:
         raise ValueError(f"t1: {exc}") from None
+    check_window("t1", t1)
     if dp.t2 is None or dp.t2 is dp.t1:
         t2 = t1
     else:
@@ -72,6 +75,7 @@ def _times(dp: DataPoint) -> tuple[datetime, datetime]:
             raise ValueError(f"t2: {exc}") from None
         if t2 < t1:
             raise ValueError("t2 is before t1")
+        check_window("t2", t2)
     dp.t1 = t1
     dp.t2 = t2
     return t1, t2
@@ -149,6 +153,8 @@ def _timeseries(spec: AttrSpecTimeseries) -> DataPointCheck:
         _src(dp.src)
         dp.c = 1.0 if dp.c is None else dp.c
         time_rule(dp, out, length, step, had_t2)
+        assert dp.t2 is not None
+        check_window("t2", dp.t2)  # the rule may have derived it from the series
 
     return check
 
@@ -157,7 +163,10 @@ def _regular(
     dp: DataPoint, v: dict[str, list[Any]], length: int, step: timedelta | None, had_t2: bool
 ) -> None:
     assert step is not None and dp.t1 is not None  # checked when the spec was loaded
-    expected = dp.t1 + length * step
+    try:
+        expected = dp.t1 + length * step
+    except OverflowError:
+        raise ValueError(f"t2: t1 + {length} x time_step is past any representable time") from None
     if had_t2 and dp.t2 != expected:
         raise ValueError(f"t2 must be t1 + {length} x time_step = {expected.isoformat()}")
     dp.t2 = expected

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
+from typing import Any, NoReturn
 
 from streamcore.model.datapoint import Link
 from streamcore.model.datatypes import DataType, Kind
@@ -38,8 +38,19 @@ def _bool(value: Any) -> bool:
 
 def _string(value: Any) -> str:
     if type(value) is str:
+        _check_unicode(value)
         return value
     raise ValueError(f"expected a string, got {_describe(value)}")
+
+
+def _check_unicode(text: str) -> None:
+    """Lone surrogates can be held in a Python string but not encoded as UTF-8 (Avro,
+    stored JSON): refuse them here rather than fail later on the write path."""
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise ValueError("string is not valid Unicode (lone surrogate)") from None
 
 
 def _int_parser(bounds: tuple[int, int], label: str) -> Parser:
@@ -56,11 +67,17 @@ def _int_parser(bounds: tuple[int, int], label: str) -> Parser:
 
 
 def _float(value: Any) -> float:
+    """A finite number: JSON (the stored form) has no NaN or infinity, so they are refused."""
     kind = type(value)
     if kind is float:
-        return value  # type: ignore[no-any-return]
+        if value - value == 0.0:  # false for NaN and ±inf (cheaper than math.isfinite)
+            return value  # type: ignore[no-any-return]
+        raise ValueError(f"{value!r} is not a finite number (NaN and infinity can't be stored)")
     if kind is int:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError("integer too large for a float") from None
     raise ValueError(f"expected a number, got {_describe(value)}")
 
 
@@ -97,31 +114,46 @@ def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
-            raise ValueError("string is not valid JSON text") from None
+        except (ValueError, RecursionError):
+            raise ValueError("string is not valid JSON text (or nests too deeply)") from None
     elif not isinstance(value, dict | list):
         raise ValueError(f"expected a JSON object, array or JSON text, got {_describe(value)}")
     _check_json(value)
     return value
 
 
-def _check_json(value: Any) -> None:
-    """Only JSON-representable values, so the Avro encoding can carry them."""
-    if value is None or isinstance(value, bool | int | str):
+MAX_JSON_DEPTH = 64
+"""Nesting of ``json``/``special`` values at most: the stored JSON encoder stops at 254."""
+
+
+def _check_json(value: Any, depth: int = 0) -> None:
+    """Only JSON values the stored form and the Avro encoding can both carry: finite
+    floats, integers within 64 bits, valid Unicode, nesting within ``MAX_JSON_DEPTH``."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            raise ValueError(f"JSON integer {value} is out of the 64-bit range")
+        return
+    if isinstance(value, str):
+        _check_unicode(value)
         return
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("JSON can't hold NaN or infinity")
         return
+    if depth >= MAX_JSON_DEPTH and isinstance(value, list | dict):
+        raise ValueError(f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, list):
         for item in value:
-            _check_json(item)
+            _check_json(item, depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"JSON object keys must be strings, got {key!r}")
-            _check_json(item)
+            _check_unicode(key)
+            _check_json(item, depth + 1)
         return
     raise ValueError(f"{_describe(value)} is not a JSON value")
 
@@ -142,6 +174,11 @@ PRIMITIVE_PARSERS: dict[str, Parser] = {
 }
 
 
+MAX_ID_BYTES = 65_535
+"""Cassandra's limit on one partition or clustering key value: a longer string id could
+never be written (the write would fail, and be retried, for ever)."""
+
+
 def eid_parser(id_data_type: str) -> Parser:
     """Entity ids: like the primitive parser, but int ids may arrive as decimal strings
     (they come from URLs and ``"id"`` fields), and string ids must not be empty."""
@@ -158,6 +195,9 @@ def eid_parser(id_data_type: str) -> Parser:
 
         def parse_string(value: Any) -> str:
             if type(value) is str and value:
+                if len(value) > MAX_ID_BYTES // 4 and len(value.encode()) > MAX_ID_BYTES:
+                    raise ValueError(f"id is longer than {MAX_ID_BYTES} bytes (UTF-8)")
+                _check_unicode(value)
                 return value
             raise ValueError("expected a non-empty string id")
 
@@ -248,12 +288,23 @@ def _set(elem: Parser) -> Parser:
         if isinstance(value, set | frozenset):
             value = list(value)
         items: list[Any] = array(value)
-        for index, item in enumerate(items):
-            if item in items[:index]:
-                raise ValueError(f"item [{index}] {item!r} repeats an earlier item of the set")
+        try:
+            seen: set[Any] = set()
+            for index, item in enumerate(items):
+                if item in seen:
+                    _repeated(index, item)
+                seen.add(item)
+        except TypeError:  # unhashable items (links carrying dict data): compare pairwise
+            for index, item in enumerate(items):
+                if item in items[:index]:
+                    _repeated(index, item)
         return items
 
     return parse
+
+
+def _repeated(index: int, item: Any) -> NoReturn:
+    raise ValueError(f"item [{index}] {item!r} repeats an earlier item of the set")
 
 
 def _dict(data_type: DataType, eid_parsers: Mapping[str, Parser]) -> Parser:

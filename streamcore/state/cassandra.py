@@ -8,10 +8,9 @@ commit order in the worker.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cassandra import ConsistencyLevel
@@ -24,7 +23,7 @@ from streamcore.state.batches import BatchPacker
 from streamcore.state.binding import RowBinder
 from streamcore.state.encoding import eid_text
 from streamcore.state.faults import classified
-from streamcore.state.merge import row_expiry
+from streamcore.state.merge import row_expiry, storable_ttl
 from streamcore.state.record import EntityRecord, QuarantinedRow, Row
 from streamcore.state.schema import INDEX_BUCKETS, index_bucket, keyspace_ddl, table_ddl
 from streamcore.state.values import StoredValues
@@ -121,7 +120,7 @@ class CassandraStore:
                 record.exists = record.indexed = row.created is not None
                 record.created = _aware(row.created)
                 record.created_by = row.created_by
-                record.ttl_tokens = {k: _utc(v) for k, v in (row.ttl_tokens or {}).items()}
+                record.ttl_tokens = {k: stored_time(v) for k, v in (row.ttl_tokens or {}).items()}
             if row.attr is None or not self._values.knows(etype, row.attr):
                 continue  # a static-only row, or an attribute the model no longer has
             try:
@@ -281,9 +280,11 @@ class CassandraStore:
             if row is None:
                 rows.append((self._delete_row.bind((stamp, etype, eid, attr, key)), 64))
                 continue
-            ttl = _ttl_seconds(row_expiry(attrs.get(attr), row), now)
+            ttl = storable_ttl(row_expiry(attrs.get(attr), row), now)
             if ttl is not None and ttl <= 0:
-                continue  # already past its max_age: never stored
+                # Past its max_age: validation refuses such data-points (as expired), so
+                # only one that expired between validation and this write gets here.
+                continue
             cells = (row.v_json, row.t1, row.t2, row.c, row.src, ttl or 0, stamp)
             rows.append((upserts.bind((etype, eid, attr, key, *cells)), 96 + len(row.v_json)))
         return rows
@@ -303,15 +304,16 @@ def _all_rows(future: ResponseFuture) -> list[Any]:
     return rows
 
 
-def _ttl_seconds(expires: datetime | None, now: datetime) -> int | None:
-    if expires is None:
-        return None
-    return math.ceil((expires - now).total_seconds())
-
-
 def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+    return None if value is None else stored_time(value)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+def stored_time(value: datetime) -> datetime:
+    """A stored timestamp as written: UTC, whole milliseconds. The driver reads through a
+    float of seconds, which is microseconds off past year ~2240 (a replayed data-point
+    would then not match its own row)."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    micros = value.microsecond % 1000
+    if micros == 0:
+        return value
+    return value + timedelta(microseconds=1000 - micros if micros >= 500 else -micros)

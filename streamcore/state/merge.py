@@ -9,11 +9,16 @@
 Every rule is idempotent: applying a data-point that the record already holds changes
 nothing, so replaying a batch after a crash can't double-count. Row keys come from the
 row's content, never from a counter, for the same reason.
+
+Every rule is total over the times the model accepts: a time plus a validity, ``max_age``
+or TTL saturates at the ends of the datetime range (``shift``) instead of overflowing,
+and ``storable_ttl`` turns any expiry into a TTL Cassandra accepts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,14 +27,48 @@ from typing import Any
 from streamcore.model.datapoint import DataPoint
 from streamcore.model.spec import (
     AttrSpecObservations,
-    AttrSpecTimeseries,
     EntitySpec,
     TimeToLiveLifetime,
+    history_max_age,
 )
 from streamcore.state.encoding import dumps
 from streamcore.state.record import PLAIN_KEY, EntityRecord, Row
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_FLOOR = datetime.min.replace(tzinfo=UTC)
+TIME_CEILING = datetime.max.replace(tzinfo=UTC, microsecond=999_000)
+"""Saturated times, in whole milliseconds (Cassandra's unit: the driver rounds a
+sub-millisecond ``datetime.max`` up into year 10000, which it then can't read back)."""
+
+MAX_TTL_SECONDS = 630_720_000
+"""Cassandra's largest TTL (20 years); a larger one is refused ("ttl is too large")."""
+MAX_EXPIRATION = datetime(2038, 1, 19, 3, 14, 6, tzinfo=UTC)
+"""The latest expiry Cassandra 5.0 stores in its default ``storage_compatibility_mode``
+(CASSANDRA_4: 32-bit expiration times); a write expiring later is refused."""
+
+
+def shift(moment: datetime, delta: timedelta) -> datetime:
+    """``moment + delta``, saturating at the ends of the datetime range (a far-future
+    observation plus its validity or ``max_age`` compares as "never", not an error)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return TIME_CEILING if delta > timedelta(0) else TIME_FLOOR
+
+
+def storable_ttl(expires: datetime | None, now: datetime) -> int | None:
+    """The TTL in seconds for a row expiring at ``expires`` (None: no expiry), clamped so
+    Cassandra stores it: at most ``MAX_TTL_SECONDS`` and, until then, ``MAX_EXPIRATION``.
+
+    A row that should live longer is kept as long as Cassandra can keep it (documented in
+    the README); one already expired gives ``<= 0`` and the caller skips it.
+    """
+    if expires is None:
+        return None
+    limit = MAX_TTL_SECONDS
+    if now < MAX_EXPIRATION:
+        limit = min(limit, int((MAX_EXPIRATION - now).total_seconds()))
+    return min(math.ceil((expires - now).total_seconds()), limit)
 
 
 def to_millis(moment: datetime) -> datetime:
@@ -79,7 +118,7 @@ def apply_observation(record: EntityRecord, spec: AttrSpecObservations, dp: Data
             if row.v_json != v_json:
                 continue
             assert row.t1 is not None and row.t2 is not None
-            if row.t2 + post < t1 - pre or t2 + post < row.t1 - pre:
+            if shift(row.t2, post) < shift(t1, -pre) or shift(t2, post) < shift(row.t1, -pre):
                 continue
             if row.t1 <= t1 and t2 <= row.t2:
                 return  # already held: replays are no-ops
@@ -125,21 +164,15 @@ def row_expiry(spec: Any, row: Row) -> datetime | None:
     max_age = history_max_age(spec)
     if max_age is None or row.t2 is None:
         return None
-    return row.t2 + max_age
-
-
-def history_max_age(spec: Any) -> timedelta | None:
-    """How long an attribute's rows stay after their end (None: plain, or kept forever)."""
-    if isinstance(spec, AttrSpecObservations):
-        return spec.history_params.max_age
-    if isinstance(spec, AttrSpecTimeseries):
-        return spec.timeseries_params.max_age
-    return None
+    return shift(row.t2, max_age)
 
 
 def extend_ttl(record: EntityRecord, tokens: dict[str, datetime]) -> None:
-    """Keep the latest expiry of each named token (TTL tokens only ever extend)."""
-    for name, expires in tokens.items():
+    """Keep the latest expiry of each named token (TTL tokens only ever extend).
+
+    Kept in whole milliseconds, as Cassandra stores them, so a replay compares equal."""
+    for name, given in tokens.items():
+        expires = to_millis(given)
         current = record.ttl_tokens.get(name)
         if current is None or expires > current:
             record.ttl_tokens[name] = expires
@@ -159,9 +192,9 @@ class LifetimeRule:
     def tokens(self, dp: DataPoint, now: datetime) -> dict[str, datetime]:
         tokens: dict[str, datetime] = {}
         if self.ttl is not None:
-            tokens[self.attr_token] = now + self.ttl
+            tokens[self.attr_token] = shift(now, self.ttl)
         if self.max_age is not None and dp.t2 is not None:
-            tokens["data"] = dp.t2 + self.max_age
+            tokens["data"] = shift(dp.t2, self.max_age)
         return tokens
 
 
@@ -188,5 +221,5 @@ def lifetime_tokens(
 def creation_tokens(entity: EntitySpec, now: datetime) -> dict[str, datetime]:
     lifetime = entity.lifetime
     if isinstance(lifetime, TimeToLiveLifetime):
-        return {"base": now + lifetime.on_create}
+        return {"base": shift(now, lifetime.on_create)}
     return {}

@@ -6,6 +6,7 @@ import copy
 import json
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,12 @@ from confluent_kafka import Consumer
 
 from streamcore.cli import main
 from streamcore.codec import TaskDecoder
-from streamcore.config.samples import EXAMPLE_CONFIG_DIR, dp, every_kind_tasks, example_model
+from streamcore.config.samples import EXAMPLE_CONFIG_DIR, T0, dp, every_kind_tasks, example_model
 from streamcore.errors import InvalidDataPointError
 from streamcore.kafka.clients import DeliveryReport, make_admin
 from streamcore.kafka.topics import TOPIC_ROLES, ensure_topics
 from streamcore.model import DataPointTask
+from streamcore.model.spec import AttrSpecTimeseries
 from streamcore.producer import DataPointProducer
 from streamcore.settings import Settings
 
@@ -48,6 +50,24 @@ def _consume(settings: Settings, topic: str, group: str, count: int) -> list[Any
     return messages
 
 
+def _recent(tasks: list[DataPointTask]) -> list[DataPointTask]:
+    """The sample tasks moved to today: dated 2024, their observations and timeseries are
+    past their max_age, and the producer refuses expired data-points."""
+    model = example_model()
+    shift = timedelta(days=(datetime.now(UTC) - T0).days)
+    for task in tasks:
+        model.validate_task(task)
+        for point in task.data_points:
+            if point.t1 is None or point.t2 is None:
+                continue
+            point.t1, point.t2 = point.t1 + shift, point.t2 + shift
+            if isinstance(model.attributes[task.etype, point.attr], AttrSpecTimeseries):
+                for name in ("time", "time_first", "time_last"):
+                    if name in point.v:
+                        point.v[name] = [t + shift for t in point.v[name]]
+    return tasks
+
+
 @pytest.fixture
 def topics(settings: Settings, app_name: str) -> str:
     ensure_topics(make_admin(settings.kafka), settings.topics, app_name)
@@ -58,7 +78,7 @@ def test_every_kind_round_trips_producer_kafka_decoder(
     settings: Settings, app_name: str, topics: str, consumer_group: str
 ) -> None:
     model = example_model()
-    tasks = every_kind_tasks()
+    tasks = _recent(every_kind_tasks())
     with DataPointProducer(settings, app_name, model) as producer:
         for task in tasks:
             producer.send(task)
@@ -143,7 +163,7 @@ def test_produce_command_reports_bad_lines_and_sends_the_rest(
             "id": "192.0.2.2",
             "attr": "hostname",
             "v": "h",
-            "t1": "2024-05-01T12:00:00",
+            "t1": datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat(),
         },
         {"type": "ip", "id": "192.0.2.3", "attr": "hostname", "v": "h"},
         {"type": "ip", "id": "192.0.2.1", "attr": "note", "v": "n", "src": "cli"},
@@ -166,3 +186,29 @@ def test_produce_command_reports_bad_lines_and_sends_the_rest(
     tasks = {m.key(): decoder.decode(m.value()) for m in messages}
     assert [d.attr for d in tasks[b"ip:192.0.2.1"].data_points] == ["asn", "note"]
     assert [d.v for d in tasks[b"ip:192.0.2.2"].data_points] == ["h"]
+
+
+def test_produce_command_applies_the_configured_limits(
+    settings: Settings, app_name: str, topics: str, tmp_path: Path
+) -> None:
+    lines = [
+        {"type": "ip", "id": "192.0.2.1", "attr": "note", "v": "short"},
+        {"type": "ip", "id": "192.0.2.1", "attr": "note", "v": "much too long for the limit"},
+        {"type": "ip", "id": "192.0.2.1", "attr": "rep_score", "v": float("nan"), "t1": 1e9},
+    ]
+    source = tmp_path / "dps.jsonl"
+    source.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    env = {
+        "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "STREAMCORE_LIMITS__MAX_VALUE_BYTES": "20",
+    }
+    result = CliRunner().invoke(
+        main, ["produce", str(EXAMPLE_CONFIG_DIR), str(source), "--app-name", app_name], env=env
+    )
+    assert result.exit_code == 1
+    assert "line 2: ip 192.0.2.1, attribute 'note': value of 29 bytes is over " in result.output
+    assert "max_value_bytes=20 (setting STREAMCORE_LIMITS__MAX_VALUE_BYTES)" in result.output
+    assert "line 3: ip 192.0.2.1, attribute 'rep_score', value nan: v: nan is not a finite" in (
+        result.output
+    )
+    assert "sent 1 data-points" in result.output and "rejected 2" in result.output

@@ -67,7 +67,7 @@ def test_poison_tasks_are_dead_lettered_and_their_neighbours_applied(
         producer = Producer(runtime.settings.kafka.client_config())
         producer.produce(runtime.topic("input"), key=b"ip:192.0.2.99", value=encoded)
         producer.produce(runtime.topic("input"), key=None, value=encoded)
-        # Undecodable and just under the broker's 1 MiB limit: its letter must still fit.
+        # Over the message limit, just under the broker's 1 MiB: its letter must still fit.
         producer.produce(runtime.topic("input"), key=b"ip:x", value=b"\x00" * 990_000)
         producer.produce(runtime.topic("input"), key=b"ip:192.0.2.4", value=encoded[:-3])
         send(runtime, [task("192.0.2.5", "after")])
@@ -80,7 +80,7 @@ def test_poison_tasks_are_dead_lettered_and_their_neighbours_applied(
         found = letters(runtime, 5)
     reasons = sorted(letter.reason for letter in found)
     assert reasons == sorted(
-        ["unusable", "invalid_data_point", "invalid_data_point", "undecodable", "undecodable"]
+        ["unusable", "invalid_data_point", "invalid_data_point", "limit_exceeded", "undecodable"]
     ), [(letter.reason, letter.message) for letter in found]
     by_reason = {letter.reason: letter for letter in found}
     assert "OverflowError" in by_reason["unusable"].message
