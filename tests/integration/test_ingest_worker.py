@@ -17,7 +17,8 @@ from streamcore.producer import DataPointProducer
 from streamcore.runtime import Runtime, build_ingest_worker
 from streamcore.settings import Settings
 
-T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+# Recent (open_ports has max_age 30d: older data is refused as expired), whole minutes.
+T0 = (datetime.now(UTC) - timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)
 IP = "192.0.2.10"
 
 
