@@ -88,6 +88,14 @@ def fault_app(
         yield app
 
 
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the fault servers after the suite's last scenario, not at the end of the whole
+    run: the tests that follow get the machine's memory and cores back."""
+    here = Path(__file__).parent
+    if nextitem is None or here not in Path(nextitem.path).parents:
+        DevServers(fault_dev_settings()).down()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if RESULTS:
         terminalreporter.section("fault suite: sent / applied / dead-lettered / lost / duplicated")

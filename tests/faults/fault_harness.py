@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -61,6 +62,10 @@ WORKER_CLIENT_OPTIONS = '{"session.timeout.ms": "6000", "heartbeat.interval.ms":
 
 RESULTS: list[str] = []
 """Every scenario's printed line, repeated in the session's terminal summary."""
+
+
+# The harness's own clients keep quiet about a broker that is down on purpose.
+QUIET = {"log_level": 2}
 
 
 class ScenarioStuck(AssertionError):
@@ -155,11 +160,25 @@ class WorkerProcess:
             raise AssertionError(f"{self.name} exited on its own with code {code}:\n{self.tail()}")
 
     def tail(self, lines: int = 25) -> str:
+        """The last lines of the current run's log, without librdkafka's reconnect chatter."""
         try:
             text = self.log_file.read_text(errors="replace")
         except FileNotFoundError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        kept = [line for line in text.splitlines() if "|FAIL|" not in line]
+        return "\n".join(kept[-lines:])
+
+    def dump_stacks(self) -> None:
+        """SIGABRT a live worker: ``PYTHONFAULTHANDLER`` writes every thread's stack to its
+        log, which is how a hung worker says where it hangs (the worker ends with it)."""
+        if self.alive():
+            assert self.process is not None
+            self.signalled = True
+            self.process.send_signal(signal.SIGABRT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
 
     def close(self) -> None:
         if self.alive():
@@ -196,7 +215,7 @@ class Load:
 
         try:
             producer = DataPointProducer(
-                self.settings, self.app_name, self.config.model_spec, on_error=failed
+                self.settings, self.app_name, self.config.model_spec, on_error=failed, **QUIET
             )
             started = time.monotonic()
             for seq in range(count):
@@ -231,10 +250,11 @@ class ProgressMonitor:
     """
 
     def __init__(self, settings: Settings, group: str, topic: str, partitions: int) -> None:
-        self._probe = Consumer({**settings.kafka.client_config(), "group.id": group})
+        self._probe = Consumer({**settings.kafka.client_config(), **QUIET, "group.id": group})
         self._partitions = [TopicPartition(topic, p) for p in range(partitions)]
         self.longest = 0.0
         self.caught_up = False
+        self._since: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -252,19 +272,23 @@ class ProgressMonitor:
         done = all(e - c <= 1 for c, e in zip(offsets, ends, strict=True))
         return sum(offsets), done
 
+    def current_stall(self) -> float:
+        """Seconds since the last commit (0 before the first, or when caught up)."""
+        since = self._since
+        return 0.0 if since is None else time.monotonic() - since
+
     def _run(self) -> None:
         last_total = 0
-        since: float | None = None  # the clock starts with the first commit
         while not self._stop.wait(0.5):
             sample = self._sample()
             now = time.monotonic()
             self.caught_up = sample is not None and sample[1]
             if sample is not None and (sample[0] != last_total or sample[1]):
-                if sample[0] > 0:
-                    since = now
+                if sample[0] > 0:  # the clock starts with the first commit
+                    self._since = now
                 last_total = sample[0]
-            if since is not None:
-                self.longest = max(self.longest, now - since)
+            if self._since is not None:
+                self.longest = max(self.longest, now - self._since)
 
     def close(self) -> float:
         self._stop.set()
@@ -382,6 +406,7 @@ class FaultApp:
             "STREAMCORE_CASSANDRA__KEYSPACE": self.settings.cassandra.keyspace,
             "STREAMCORE_WORKER__BATCH_SIZE": str(self.batch_size),
             "STREAMCORE_METRICS__PORT": "0",
+            "PYTHONFAULTHANDLER": "1",
         }
         command = [
             sys.executable,
@@ -445,11 +470,14 @@ class FaultApp:
             timeout,
         )
 
-    def settle(self, timeout: float = 150.0, stall: bool = True) -> Outcome:
+    def settle(
+        self, timeout: float = 150.0, stuck_after: float = 60.0, stall: bool = True
+    ) -> Outcome:
         """Wait until the load is delivered and fully applied, then count (see module doc).
 
-        Bounded: when ``timeout`` runs out, the count is made anyway and shows what is
-        missing as lost.
+        Bounded: when ``timeout`` runs out, or nothing was committed for ``stuck_after``
+        seconds with work pending, the count is made anyway and shows what is missing as
+        lost; the workers still running are made to dump their stacks to their logs.
         """
         deadline = time.monotonic() + timeout
         self.load.join(max(1.0, deadline - time.monotonic()))
@@ -468,6 +496,8 @@ class FaultApp:
                 quiet_since, last_applied = time.monotonic(), applied if applied is not None else -1
             elif time.monotonic() - quiet_since > 15:
                 break  # caught up and nothing changes: what is missing is not coming
+            if monitor.current_stall() > stuck_after:
+                break
             time.sleep(0.5)
         longest = monitor.close()
         self.monitor = None
@@ -477,7 +507,9 @@ class FaultApp:
         outcome.details["producer failures"] = self.load.failed
         outcome.details["worker runs"] = {w.name: w.runs for w in self.workers}
         if not settled:
-            outcome.details["worker logs"] = {w.name: w.tail(10) for w in self.workers}
+            for worker in self.workers:
+                worker.dump_stacks()
+            outcome.details["worker logs"] = {w.name: w.tail(40) for w in self.workers}
         return outcome
 
     def count(self, sent: int) -> Outcome:
@@ -551,6 +583,7 @@ def read_committed(
     consumer = Consumer(
         {
             **settings.kafka.client_config(),
+            **QUIET,
             "group.id": f"fault-reader-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
