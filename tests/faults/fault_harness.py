@@ -102,10 +102,13 @@ class Outcome:
     def report(self) -> None:
         """Print the line (and keep it for the summary at the end of the run)."""
         print(self.line())
+        print(self.details)
         RESULTS.append(self.line())
 
     def assert_clean(self) -> None:
+        """Nothing lost, nothing duplicated, and nothing stuck: the workers caught up."""
         assert self.lost == 0 and self.duplicated == 0, f"{self.line()}\n{self.details}"
+        assert self.details.get("settled", True), f"stuck: {self.line()}\n{self.details}"
 
 
 class WorkerProcess:

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(280)]
 def test_workers_sigkilled_mid_stream(fault_app: FaultApp) -> None:
     app = fault_app
     workers = app.start_workers(2)
-    app.send(count=3000, seconds=30)
+    app.send(count=2500, seconds=25)
     app.wait_applied(100)
     for _ in range(6):
         app.run_for(app.random.uniform(2.0, 4.0))
@@ -33,7 +33,7 @@ def test_workers_sigkilled_mid_stream(fault_app: FaultApp) -> None:
 def test_workers_sigtermed_at_random_moments(fault_app: FaultApp) -> None:
     app = fault_app
     workers = app.start_workers(2)
-    app.send(count=3000, seconds=30)
+    app.send(count=2500, seconds=25)
     app.wait_applied(100)
     for _ in range(6):
         app.run_for(app.random.uniform(1.0, 4.0))
