@@ -96,3 +96,51 @@ def status(names: tuple[str, ...], secure: bool) -> None:
 def logs(name: str, secure: bool, lines: int) -> None:
     """Print the last lines of a server's log."""
     click.echo(_servers(secure).logs(name, lines))
+
+
+# Faults (used by the fault suite, tests/faults): they act only on servers ``up`` started.
+_one = click.argument("name", type=click.Choice(SERVER_NAMES))
+
+
+@dev.command()
+@_one
+@_secure
+def kill(name: str, secure: bool) -> None:
+    """SIGKILL a server, as a crash would (no clean shutdown)."""
+    _report(_servers(secure).kill(name), f"killed {name}", name)
+
+
+@dev.command()
+@_one
+@_secure
+def pause(name: str, secure: bool) -> None:
+    """SIGSTOP a server: its port stays open but it answers nothing until ``resume``."""
+    _report(_servers(secure).pause(name), f"paused {name}", name)
+
+
+@dev.command()
+@_one
+@_secure
+def resume(name: str, secure: bool) -> None:
+    """SIGCONT a server paused by ``pause``."""
+    _report(_servers(secure).resume(name), f"resumed {name}", name)
+
+
+@dev.command()
+@_one
+@_secure
+@click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for it.")
+def restart(name: str, secure: bool, timeout: float) -> None:
+    """Stop a server if it runs, start it again and wait until it answers."""
+    try:
+        click.echo(_servers(secure).restart(name, timeout=timeout).describe())
+    except DevServerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _report(done: bool, message: str, name: str) -> None:
+    if not done:
+        click.echo(f"error: {name} is not running (or was not started by streamcore)", err=True)
+        sys.exit(1)
+    click.echo(message)

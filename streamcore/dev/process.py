@@ -63,11 +63,15 @@ class ManagedProcess:
         return self.pid() is None
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """SIGTERM, then SIGKILL after ``timeout``; True if something was stopped."""
+        """SIGTERM, then SIGKILL after ``timeout``; True if something was stopped.
+
+        A paused process is continued after the SIGTERM, so it can act on it.
+        """
         pid = self.pid()
         if pid is None:
             return False
         os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not _alive(pid):
@@ -78,6 +82,39 @@ class ManagedProcess:
             while _alive(pid):
                 time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self, timeout: float = 30.0) -> bool:
+        """SIGKILL (a crash: no shutdown hooks, no flush); True if something was killed."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while _alive(pid):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} (pid {pid}) still alive after SIGKILL")
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def pause(self) -> bool:
+        """SIGSTOP: the process holds its sockets but answers nothing (a hung server)."""
+        return self._signal(signal.SIGSTOP)
+
+    def resume(self) -> bool:
+        """SIGCONT after ``pause``."""
+        return self._signal(signal.SIGCONT)
+
+    def is_paused(self) -> bool:
+        pid = self.pid()
+        return pid is not None and _state(pid) in {"T", "t"}
+
+    def _signal(self, signum: signal.Signals) -> bool:
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signum)
         return True
 
     def tail(self, lines: int = 50) -> str:
@@ -102,11 +139,16 @@ def _alive(pid: int) -> bool:
         waited = 0
     if waited == pid:
         return False
+    state = _state(pid)
+    return state is not None and state != "Z"
+
+
+def _state(pid: int) -> str | None:
+    """The process state letter from /proc (R, S, T stopped, Z zombie...), None if gone."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
     except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
+        return None
 
 
 def _cmdline_has(pid: int, marker: str) -> bool:

@@ -49,12 +49,13 @@ class ServerStatus:
     port: int
     seconds_to_ready: float | None = None
     started_here: bool = False
+    paused: bool = False
 
     def describe(self) -> str:
         if self.pid is None and not self.ready:
             return f"{self.name}: stopped (port {self.port})"
         owner = f"pid {self.pid}" if self.pid else "not started by streamcore"
-        state = "ready" if self.ready else "not ready"
+        state = "paused" if self.paused else "ready" if self.ready else "not ready"
         timing = (
             f", ready in {self.seconds_to_ready:.1f} s" if self.seconds_to_ready is not None else ""
         )
@@ -170,14 +171,40 @@ class DevServers:
             time.sleep(0.3)
 
     def status(self, names: tuple[str, ...] = SERVER_NAMES) -> list[ServerStatus]:
-        return [
-            ServerStatus(name, self.process(name).pid(), self._probes[name](), self._ports[name])
-            for name in names
-        ]
+        statuses = []
+        for name in names:
+            process = self.process(name)
+            paused = process.is_paused()
+            # A paused server can't answer: skip the probe rather than wait for it.
+            ready = not paused and self._probes[name]()
+            statuses.append(
+                ServerStatus(name, process.pid(), ready, self._ports[name], paused=paused)
+            )
+        return statuses
 
     def down(self, names: tuple[str, ...] = SERVER_NAMES) -> list[str]:
         """Stop the servers we started; returns the names actually stopped."""
         return [name for name in names if self.process(name).stop(timeout=60.0)]
+
+    # Faults, for the fault suite (tests/faults) and ``streamcore dev kill|pause|...``.
+    # Each acts only on a server this instance started (its pid file and marker).
+
+    def kill(self, name: str) -> bool:
+        """SIGKILL ``name``, as a crash would; True if it was running."""
+        return self.process(name).kill()
+
+    def pause(self, name: str) -> bool:
+        """SIGSTOP ``name``: its port stays open but nothing answers, as in a long GC pause."""
+        return self.process(name).pause()
+
+    def resume(self, name: str) -> bool:
+        """SIGCONT ``name`` after ``pause``."""
+        return self.process(name).resume()
+
+    def restart(self, name: str, timeout: float = 180.0) -> ServerStatus:
+        """Start ``name`` again (stopping it first if it runs) and wait until it answers."""
+        self.process(name).stop(timeout=60.0)
+        return self.up((name,), timeout=timeout)[0]
 
     def logs(self, name: str, lines: int) -> str:
         return self.process(name).tail(lines)

@@ -1,0 +1,48 @@
+"""Workers die under load: SIGKILL (a crash) and SIGTERM (a clean stop), again and again.
+
+Each is restarted at once, as an orchestrator would; the survivors and the restarted
+workers must end with every reading applied once and every derived task committed once.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from fault_harness import FaultApp
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(280)]
+
+
+def test_workers_sigkilled_mid_stream(fault_app: FaultApp) -> None:
+    app = fault_app
+    workers = app.start_workers(2)
+    app.send(count=2500, seconds=25)
+    app.wait_applied(100)
+    for _ in range(6):
+        app.run_for(app.random.uniform(2.0, 4.0))
+        victim = app.random.choice(workers)
+        victim.signal(signal.SIGKILL)
+        victim.wait(10)
+        victim.start()
+    outcome = app.settle()
+    outcome.report()
+    outcome.assert_clean()
+
+
+def test_workers_sigtermed_at_random_moments(fault_app: FaultApp) -> None:
+    app = fault_app
+    workers = app.start_workers(2)
+    app.send(count=2500, seconds=25)
+    app.wait_applied(100)
+    for _ in range(6):
+        app.run_for(app.random.uniform(1.0, 4.0))
+        victim = app.random.choice(workers)
+        victim.signal(signal.SIGTERM)
+        code = victim.wait(60)
+        assert code == 0, f"{victim.name} exited with {code} after SIGTERM:\n{victim.tail()}"
+        assert "worker stopped cleanly" in victim.tail(5)
+        victim.start()
+    outcome = app.settle()
+    outcome.report()
+    outcome.assert_clean()
