@@ -30,7 +30,11 @@ class OutputRecord:
 
 
 class TransactionFailed(Exception):
-    """The transaction was aborted; nothing it held is visible. ``fatal``: make a new producer."""
+    """The transaction was aborted; nothing it held is visible.
+
+    ``fatal``: the output cannot go on (``TransactionalOutput`` itself replaces a
+    producer the broker broke, so it raises retriable failures only).
+    """
 
     def __init__(self, message: str, fatal: bool) -> None:
         super().__init__(message)
@@ -38,22 +42,58 @@ class TransactionFailed(Exception):
 
 
 class TransactionalOutput:
+    """One transactional producer, replaced when the broker declares it fatally broken.
+
+    A broker restart can leave the producer in a state librdkafka can't recover from
+    (``OUT_OF_ORDER_SEQUENCE_NUMBER`` that needs an epoch bump, ``_FENCED``): every later
+    call fails. The batch was aborted either way, so the output drops that producer and
+    makes a new one with the same ``transactional.id`` before the next transaction;
+    ``init_transactions`` bumps the epoch, which also fences anything the old one left.
+    """
+
     def __init__(
         self, client_config: dict[str, Any], transactional_id: str, timeout_ms: int = 15_000
     ) -> None:
-        self._producer = Producer(
-            {
-                **client_config,
-                "transactional.id": transactional_id,
-                # Same partitioner as the SDK, so a derived task lands with its entity.
-                "partitioner": PRODUCER_DEFAULTS["partitioner"],
-                "enable.idempotence": True,
-                "linger.ms": 5,
-                "compression.type": "lz4",
-                "transaction.timeout.ms": timeout_ms,
-            }
-        )
-        self._producer.init_transactions(30)
+        self._config = {
+            **client_config,
+            "transactional.id": transactional_id,
+            # Same partitioner as the SDK, so a derived task lands with its entity.
+            "partitioner": PRODUCER_DEFAULTS["partitioner"],
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "compression.type": "lz4",
+            "transaction.timeout.ms": timeout_ms,
+        }
+        self._producer: Producer | None = None
+        self.replaced = 0
+        """How many producers were given up as fatally broken (and replaced)."""
+        self._start()
+
+    def _start(self) -> Producer:
+        producer = Producer(self._config)
+        producer.init_transactions(30)
+        self._producer = producer
+        return producer
+
+    def _ready(self) -> Producer:
+        """The producer, a new one when the last was given up; a broker that can't
+        start one now fails this transaction as retriable."""
+        if self._producer is not None:
+            return self._producer
+        try:
+            return self._start()
+        except KafkaException as exc:
+            raise TransactionFailed(f"starting a new producer: {exc.args[0]}", False) from exc
+
+    def _give_up(self, error: Any) -> None:
+        log.warning("transactional producer fatally failed (%s): making a new one", error)
+        producer, self._producer = self._producer, None
+        self.replaced += 1
+        if producer is not None:
+            try:
+                producer.purge()
+            except KafkaException as exc:  # broken already; nothing of it is kept
+                log.debug("purging the broken producer: %s", exc)
 
     def commit(
         self,
@@ -62,39 +102,49 @@ class TransactionalOutput:
         group_metadata: Any,
     ) -> int:
         """Produce ``records`` and commit ``offsets`` (next offset to read) as one unit."""
+        producer = self._ready()
         count = 0
         try:
-            self._producer.begin_transaction()
+            producer.begin_transaction()
             for record in records:
-                self._produce(record)
+                self._produce(producer, record)
                 count += 1
             if offsets:
-                self._producer.send_offsets_to_transaction(
+                producer.send_offsets_to_transaction(
                     [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                     group_metadata,
                     30,
                 )
-            self._producer.commit_transaction(60)
+            producer.commit_transaction(60)
         except KafkaException as exc:
             error = exc.args[0]
             fatal = bool(error.fatal())
             if not fatal:
                 try:
-                    self._producer.abort_transaction(30)
-                except KafkaException:
-                    fatal = True
-            raise TransactionFailed(str(error), fatal=fatal) from exc
+                    producer.abort_transaction(30)
+                except KafkaException as abort_exc:
+                    fatal = bool(abort_exc.args[0].fatal())
+            if fatal:
+                self._give_up(error)
+            # Retriable either way: aborted, or the next commit starts on a new producer.
+            raise TransactionFailed(str(error), fatal=False) from exc
         return count
 
-    def _produce(self, record: OutputRecord) -> None:
+    def _produce(self, producer: Producer, record: OutputRecord) -> None:
         while True:
             try:
-                self._producer.produce(
+                producer.produce(
                     record.topic, key=record.key, value=record.value, headers=record.headers
                 )
                 return
             except BufferError:
-                self._producer.poll(0.05)
+                producer.poll(0.05)
 
     def close(self) -> None:
-        self._producer.flush(10)
+        """Flush what is pending; a broken producer has nothing worth raising about here."""
+        if self._producer is None:
+            return
+        try:
+            self._producer.flush(10)
+        except KafkaException as exc:
+            log.warning("closing the transactional producer: %s", exc)

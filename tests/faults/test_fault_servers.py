@@ -16,18 +16,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(280)]
 PAUSE_SECONDS = 35.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "worker does not ride out a Kafka restart: its transactional producer fails with "
-        "OUT_OF_ORDER_SEQUENCE_NUMBER ('skipped sequence numbers, requires epoch bump') or "
-        "_FENCED ('fenced by a newer instance'); a fatal TransactionFailed is re-raised by "
-        "IngestWorker.process_with_retry and TransactionalOutput.close() (flush) raises "
-        "KafkaException _FENCED, so the worker process exits 1; the other worker commits "
-        "nothing for 60 s (stack: TransactionalOutput.commit -> send_offsets_to_transaction). "
-        "No new transactional producer is made after a fatal or epoch-bump error."
-    ),
-)
 def test_kafka_killed_and_restarted_under_load(fault_app: FaultApp) -> None:
     app = fault_app
     app.start_workers(2)
