@@ -226,7 +226,10 @@ class WorkerSettings(BaseModel):
         default=0.5, gt=0, description="First wait after a transient failure."
     )
     retry_max_seconds: float = Field(
-        default=30.0, gt=0, description="Longest wait between two retries."
+        default=10.0,
+        gt=0,
+        description="Longest wait between two retries: also how long a worker may stay idle "
+        "after the failed server is back.",
     )
     retry_budget_seconds: float = Field(
         default=240.0,

@@ -21,6 +21,14 @@ from streamcore.kafka.consumer import Headers, Partition
 log = logging.getLogger(__name__)
 
 
+# Bounds of the blocking transaction calls: short enough that a broker that went away is
+# noticed (and the batch retried) within the retry policy's rhythm, long enough for a
+# loaded broker to answer.
+OFFSETS_SECONDS = 15
+COMMIT_SECONDS = 30
+ABORT_SECONDS = 10
+
+
 @dataclass(slots=True)
 class OutputRecord:
     topic: str
@@ -113,17 +121,18 @@ class TransactionalOutput:
                 producer.send_offsets_to_transaction(
                     [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
                     group_metadata,
-                    30,
+                    OFFSETS_SECONDS,
                 )
-            producer.commit_transaction(60)
+            producer.commit_transaction(COMMIT_SECONDS)
         except KafkaException as exc:
             error = exc.args[0]
             fatal = bool(error.fatal())
             if not fatal:
                 try:
-                    producer.abort_transaction(30)
-                except KafkaException as abort_exc:
-                    fatal = bool(abort_exc.args[0].fatal())
+                    producer.abort_transaction(ABORT_SECONDS)
+                except KafkaException as abort_exc:  # its state is unknown: start afresh
+                    log.info("aborting the transaction failed: %s", abort_exc.args[0])
+                    fatal = True
             if fatal:
                 self._give_up(error)
             # Retriable either way: aborted, or the next commit starts on a new producer.

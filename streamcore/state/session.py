@@ -13,7 +13,12 @@ from cassandra.cluster import (
     NoHostAvailable,
     Session,
 )
-from cassandra.policies import DCAwareRoundRobinPolicy, RoundRobinPolicy, TokenAwarePolicy
+from cassandra.policies import (
+    DCAwareRoundRobinPolicy,
+    ExponentialReconnectionPolicy,
+    RoundRobinPolicy,
+    TokenAwarePolicy,
+)
 
 from streamcore.settings import CassandraSettings
 
@@ -64,6 +69,9 @@ def open_session(
             )
         },
         connect_timeout=connect_timeout,
+        # The driver's default backs off to 10 minutes between attempts on a node that
+        # went down: a restarted node would stay unused for minutes while workers wait.
+        reconnection_policy=ExponentialReconnectionPolicy(base_delay=1.0, max_delay=10.0),
         ssl_context=tls_context(settings) if settings.ssl_enabled else None,
         # v4: v5's checksummed framing is computed in Python by the driver, a cost
         # on every write; v4 gives everything we use.

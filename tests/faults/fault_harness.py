@@ -9,7 +9,9 @@ and counts, from what the servers hold afterwards:
 - dead-lettered: readings whose record (input or derived) reached the dead-letter topic;
 - lost: readings sent but neither applied nor dead-lettered;
 - duplicated: records seen more than once on the input topic with ``read_committed`` (an
-  input task, or the one derived task of a reading) plus state rows held twice.
+  input task, or the one derived task of a reading) plus state rows held twice;
+- wrong state: sensors whose plain ``last`` is not their highest applied reading (a stale
+  write that won over a newer one).
 
 Each reading's value is its unique sequence number, which is what makes these exact.
 New scenarios reuse ``FaultApp``: ``start_workers``, ``send``, the faults of ``servers``
@@ -35,13 +37,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder
 from streamcore.config import AppConfig, load_config
 from streamcore.dev import DevServers
 from streamcore.kafka.clients import make_admin
 from streamcore.kafka.topics import ensure_topics
+from streamcore.model.control import DeadLetter
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.producer import DataPointProducer
 from streamcore.settings import Settings, TopicSettings
@@ -53,7 +56,8 @@ log = logging.getLogger(__name__)
 CONFIG = Path(__file__).parent / "config"
 SENSORS = 32
 ECHOES = 32  # as in config/modules/echo.py
-T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+T0 = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+"""Readings are dated from yesterday: recent enough never to be refused as expired."""
 
 # A SIGKILLed worker's partitions move after the session timeout (librdkafka: 45 s); the
 # suite runs its workers with the broker's minimum so a scenario takes seconds, not minutes.
@@ -76,7 +80,8 @@ def reading(seq: int) -> DataPointTask:
     """The input task of sequence number ``seq``: one reading of one of the sensors."""
     eid = f"s{seq % SENSORS}"
     t = T0 + timedelta(seconds=seq)
-    return DataPointTask("sensor", eid, [DataPoint("sensor", eid, "reading", seq, t, t)])
+    points = [DataPoint("sensor", eid, "reading", seq, t, t), DataPoint("sensor", eid, "last", seq)]
+    return DataPointTask("sensor", eid, points)
 
 
 @dataclass
@@ -106,8 +111,10 @@ class Outcome:
         RESULTS.append(self.line())
 
     def assert_clean(self) -> None:
-        """Nothing lost, nothing duplicated, and nothing stuck: the workers caught up."""
+        """Nothing lost, nothing duplicated, every sensor's ``last`` exact, and nothing
+        stuck: the workers caught up."""
         assert self.lost == 0 and self.duplicated == 0, f"{self.line()}\n{self.details}"
+        assert not self.details.get("wrong state"), f"{self.line()}\n{self.details}"
         assert self.details.get("settled", True), f"stuck: {self.line()}\n{self.details}"
 
 
@@ -143,6 +150,15 @@ class WorkerProcess:
         assert self.process is not None
         self.signalled = True
         self.process.send_signal(signum)
+
+    def pause(self) -> None:
+        """SIGSTOP: the process stops mid-whatever, as a long GC pause or a frozen VM does."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def wait(self, timeout: float) -> int:
         assert self.process is not None
@@ -187,6 +203,7 @@ class WorkerProcess:
         if self.alive():
             assert self.process is not None
             self.signalled = True
+            self.process.send_signal(signal.SIGCONT)  # a paused one too
             self.process.kill()
             self.process.wait(30)
 
@@ -325,6 +342,16 @@ class StateReader:
             values.update(row.value for row in record.attrs.get(attr, {}).values())
         return values
 
+    def last(self) -> dict[str, Any]:
+        """Each sensor's plain ``last``."""
+        if self._session is None:
+            self._session = open_session(self.settings.cassandra, request_timeout=10)
+        store = CassandraStore(
+            self._session, self.settings.cassandra.keyspace, self.config.model_spec
+        )
+        records = store.load([("sensor", f"s{i}") for i in range(SENSORS)])
+        return {str(record.eid): record.plain("last") for record in records}
+
     def applied(self) -> tuple[Counter[int], Counter[int]]:
         return (
             self.rows("sensor", "reading", "s", SENSORS),
@@ -400,7 +427,10 @@ class FaultApp:
 
     # -- workers -----------------------------------------------------------------------
 
-    def start_workers(self, count: int) -> list[WorkerProcess]:
+    def start_workers(
+        self, count: int, extra_env: dict[str, str] | None = None
+    ) -> list[WorkerProcess]:
+        """``count`` more worker processes; ``extra_env``: settings of the scenario's own."""
         env = {
             **os.environ,
             "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": self.settings.kafka.bootstrap_servers,
@@ -410,6 +440,7 @@ class FaultApp:
             "STREAMCORE_WORKER__BATCH_SIZE": str(self.batch_size),
             "STREAMCORE_METRICS__PORT": "0",
             "PYTHONFAULTHANDLER": "1",
+            **(extra_env or {}),
         }
         command = [
             sys.executable,
@@ -520,12 +551,13 @@ class FaultApp:
         inputs, derived = self._read_input()
         dead = self._read_dead_letters()
         applied = {seq for seq in range(sent) if readings[seq] and echoes[seq]}
+        wrong = self._wrong_last(applied)
         lost = [seq for seq in range(sent) if seq not in applied and seq not in dead]
         duplicates = {
-            "input records": sum(c - 1 for c in inputs.values() if c > 1),
-            "derived records": sum(c - 1 for c in derived.values() if c > 1),
-            "state rows": sum(c - 1 for c in readings.values() if c > 1)
-            + sum(c - 1 for c in echoes.values() if c > 1),
+            "input records": sum(inputs[seq] - 1 for seq in range(sent) if inputs[seq] > 1),
+            "derived records": sum(derived[seq] - 1 for seq in range(sent) if derived[seq] > 1),
+            "state rows": sum(readings[seq] - 1 for seq in range(sent) if readings[seq] > 1)
+            + sum(echoes[seq] - 1 for seq in range(sent) if echoes[seq] > 1),
         }
         return Outcome(
             scenario=self.scenario,
@@ -539,8 +571,20 @@ class FaultApp:
                 "first lost": lost[:10],
                 "derived records": sum(derived.values()),
                 "dead-letter records": sum(dead.values()),
+                "wrong state": wrong,
+                "duplicated numbers": [seq for seq in range(sent) if inputs[seq] > 1][:10],
             },
         )
+
+    def _wrong_last(self, applied: set[int]) -> dict[str, Any]:
+        """Sensor -> (its ``last``, the highest applied reading) where they differ."""
+        highest: dict[str, int] = {}
+        for seq in applied:
+            eid = f"s{seq % SENSORS}"
+            highest[eid] = max(highest.get(eid, -1), seq)
+        last = self.state.last()
+        wrong = {eid: (last.get(eid), seq) for eid, seq in highest.items()}
+        return {eid: pair for eid, pair in sorted(wrong.items()) if pair[0] != pair[1]}
 
     def _read_state(self) -> tuple[Counter[int], Counter[int]]:
         deadline = time.monotonic() + 60
@@ -558,25 +602,58 @@ class FaultApp:
         inputs: Counter[int] = Counter()
         derived: Counter[int] = Counter()
         for value in read_committed(self.settings, self.topic("input"), self.partitions):
-            task = decoder.decode(value)
-            target = inputs if task.etype == "sensor" else derived
-            target.update(int(dp.v) for dp in task.data_points)
+            try:
+                task = decoder.decode(value)
+            except Exception:
+                continue  # a poison record a scenario sent on purpose
+            for dp in task.data_points:
+                if dp.attr == "reading":
+                    inputs[int(dp.v)] += 1
+                elif dp.attr == "seen":
+                    derived[int(dp.v)] += 1
         return inputs, derived
 
     def _read_dead_letters(self) -> Counter[int]:
         """Readings whose input or derived record was dead-lettered, by number."""
-        letters = DeadLetterCodec()
         decoder = TaskDecoder(self.config.model_spec)
         dead: Counter[int] = Counter()
-        for value in read_committed(self.settings, self.topic("dead_letter"), self.partitions):
-            letter = letters.decode(value)
+        for letter in self.dead_letters():
             try:
                 task = decoder.decode(letter.value or b"")
             except Exception:
                 dead[-1] += 1  # a letter whose record can't be read: counted, not matched
                 continue
-            dead.update(int(dp.v) for dp in task.data_points)
+            dead.update(int(dp.v) for dp in task.data_points if dp.attr in ("reading", "seen"))
         return dead
+
+    def dead_letters(self) -> list[DeadLetter]:
+        letters = DeadLetterCodec()
+        values = read_committed(self.settings, self.topic("dead_letter"), self.partitions)
+        return [letters.decode(value) for value in values]
+
+    def input_records(self) -> list[bytes]:
+        """Every committed record value of the input topic."""
+        return read_committed(self.settings, self.topic("input"), self.partitions)
+
+    def send_raw(self, records: list[tuple[bytes | None, bytes]]) -> None:
+        """Produce ``(key, value)`` records to the input topic as they are, unchecked."""
+        producer = Producer(
+            {**self.settings.kafka.client_config(), **QUIET, "message.max.bytes": 1_000_000}
+        )
+        failures: list[Any] = []
+
+        def delivered(error: Any, _message: Any) -> None:
+            if error is not None:
+                failures.append(error)
+
+        for key, value in records:
+            while True:
+                try:
+                    producer.produce(self.topic("input"), value, key, on_delivery=delivered)
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+        assert producer.flush(60) == 0 and not failures, failures
 
 
 def read_committed(

@@ -46,3 +46,21 @@ def test_workers_sigtermed_at_random_moments(fault_app: FaultApp) -> None:
     outcome = app.settle()
     outcome.report()
     outcome.assert_clean()
+
+
+def test_a_worker_paused_past_its_session_timeout(fault_app: FaultApp) -> None:
+    """The paused worker loses its partitions; the other applies the newer readings; the
+    paused one wakes (perhaps mid-batch, with older state in hand) and its writes must
+    lose: every sensor's plain ``last`` ends at its highest reading ("wrong state")."""
+    app = fault_app
+    workers = app.start_workers(2)
+    app.send(count=2500, seconds=25)
+    app.wait_applied(100)
+    app.run_for(app.random.uniform(4.0, 8.0))
+    stale = workers[0]
+    stale.pause()
+    app.run_for(25.0)  # > session.timeout.ms (6 s): its partitions move, the load ends
+    stale.resume()
+    outcome = app.settle()
+    outcome.report()
+    outcome.assert_clean()

@@ -17,6 +17,7 @@ class FakeProducer:
     made: list[FakeProducer] = []
     fail_commit: KafkaError | None = None
     fail_init: KafkaError | None = None
+    fail_abort: KafkaError | None = None
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -46,6 +47,9 @@ class FakeProducer:
 
     def abort_transaction(self, _timeout: float) -> None:
         self.calls.append("abort")
+        error, FakeProducer.fail_abort = FakeProducer.fail_abort, None
+        if error is not None:
+            raise KafkaException(error)
 
     def purge(self) -> None:
         self.calls.append("purge")
@@ -89,6 +93,16 @@ def test_an_abortable_error_aborts_and_keeps_the_producer(output: TransactionalO
         output.commit([RECORD], {}, None)
     assert output.replaced == 0 and len(FakeProducer.made) == 1
     assert FakeProducer.made[0].calls[-1] == "abort"
+
+
+def test_a_failed_abort_gives_the_producer_up(output: TransactionalOutput) -> None:
+    FakeProducer.fail_commit = KafkaError(KafkaError._TIMED_OUT, "timed out")
+    FakeProducer.fail_abort = KafkaError(KafkaError._TIMED_OUT, "abort timed out")
+    with pytest.raises(TransactionFailed) as failed:
+        output.commit([RECORD], {}, None)
+    assert not failed.value.fatal and output.replaced == 1
+    assert output.commit([RECORD], {}, None) == 1
+    assert len(FakeProducer.made) == 2
 
 
 def test_a_broker_that_cannot_start_a_new_producer_fails_retriably(
