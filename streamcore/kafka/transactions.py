@@ -17,6 +17,7 @@ from confluent_kafka import KafkaException, Producer, TopicPartition
 
 from streamcore.kafka.clients import PRODUCER_DEFAULTS
 from streamcore.kafka.consumer import Headers, Partition
+from streamcore.kafka.options import layered
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +42,19 @@ class TransactionalOutput:
     def __init__(
         self, client_config: dict[str, Any], transactional_id: str, timeout_ms: int = 15_000
     ) -> None:
-        self._producer = Producer(
+        self.config = layered(
             {
-                **client_config,
-                "transactional.id": transactional_id,
-                # Same partitioner as the SDK, so a derived task lands with its entity.
+                # Same partitioner as the SDK, so a derived task lands with its entity
+                # (a user's partitioner applies to both alike).
                 "partitioner": PRODUCER_DEFAULTS["partitioner"],
-                "enable.idempotence": True,
                 "linger.ms": 5,
                 "compression.type": "lz4",
                 "transaction.timeout.ms": timeout_ms,
-            }
+            },
+            client_config,
+            {"transactional.id": transactional_id, "enable.idempotence": True},
         )
+        self._producer = Producer(self.config)
         self._producer.init_transactions(30)
 
     def commit(

@@ -1,0 +1,37 @@
+"""A user's Kafka options win over streamcore's defaults, in every client; only what the
+guarantees rest on stays streamcore's."""
+
+from __future__ import annotations
+
+from streamcore.kafka.clients import make_producer
+from streamcore.kafka.consumer import BatchConsumer
+from streamcore.kafka.options import layered
+from streamcore.settings import KafkaSettings
+
+USER = {"linger.ms": "123", "compression.type": "zstd", "fetch.wait.max.ms": "7"}
+
+
+def test_layers_put_the_user_over_defaults_and_requirements_over_the_user() -> None:
+    config = layered({"linger.ms": 5, "acks": "all"}, {"linger.ms": "50"}, {"group.id": "g"})
+    assert config == {"linger.ms": "50", "acks": "all", "group.id": "g"}
+    assert layered({}, {"group.id": "user"}, {"group.id": "ours"})["group.id"] == "ours"
+
+
+def test_the_users_options_win_in_the_producer_even_over_a_uses_own_default() -> None:
+    settings = KafkaSettings(client_options=USER)
+    producer = make_producer(settings, lambda _report: None, **{"linger.ms": 0})
+    assert producer.config["linger.ms"] == "123"
+    assert producer.config["compression.type"] == "zstd"
+    assert producer.config["enable.idempotence"] is True  # a default the user left alone
+
+
+def test_the_users_options_win_in_consumers_but_not_over_offset_handling() -> None:
+    user = {**USER, "enable.auto.commit": "true", "session.timeout.ms": "9000"}
+    client = KafkaSettings(client_options=user).client_config()
+    consumer = BatchConsumer(client, "group", ["t"], options={"session.timeout.ms": 45000})
+    config = consumer._config
+    assert config["fetch.wait.max.ms"] == "7"
+    assert config["session.timeout.ms"] == "9000"
+    assert config["enable.auto.commit"] is False
+    assert config["isolation.level"] == "read_committed"
+    assert config["group.id"] == "group"
