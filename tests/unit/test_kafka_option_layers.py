@@ -1,5 +1,5 @@
-"""A user's Kafka options win over streamcore's defaults, in every client; only what the
-guarantees rest on stays streamcore's."""
+"""A user's Kafka and Cassandra options win over streamcore's defaults, in every client; only
+what the guarantees rest on stays streamcore's."""
 
 from __future__ import annotations
 
@@ -35,3 +35,19 @@ def test_the_users_options_win_in_consumers_but_not_over_offset_handling() -> No
     assert config["enable.auto.commit"] is False
     assert config["isolation.level"] == "read_committed"
     assert config["group.id"] == "group"
+
+
+def test_the_users_cassandra_options_win_over_streamcores_defaults() -> None:
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT
+
+    from streamcore.settings import CassandraSettings
+    from streamcore.state.session import cluster_options
+
+    default = cluster_options(CassandraSettings(), 5.0, 30.0)
+    assert (default["connect_timeout"], default["protocol_version"]) == (5.0, 4)
+    user = CassandraSettings(
+        connect_timeout_seconds=12, request_timeout_seconds=90, protocol_version=5
+    )
+    options = cluster_options(user, 5.0, 30.0)
+    assert (options["connect_timeout"], options["protocol_version"]) == (12, 5)
+    assert options["execution_profiles"][EXEC_PROFILE_DEFAULT].request_timeout == 90
