@@ -36,7 +36,9 @@ class Role:
 
 ROLES = {
     "snapshots": Role("snapshots", "snapshots", "# HELP streamcore_hook_calls_total"),
-    "scheduler": Role("scheduler", "scheduler", "# HELP python_info"),
+    "scheduler": Role(
+        "scheduler", "scheduler", 'streamcore_scheduler_job_runs_total{job="platform:aggregation"'
+    ),
 }
 
 
