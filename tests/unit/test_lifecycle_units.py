@@ -8,6 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry
+from test_scheduler_loop import MemoryClaims as SchedulerClaims
 
 from streamcore.codec.avro import AvroCodec
 from streamcore.codec.schemas import SCHEMAS_DIR, Schema, SchemaRegistry, default_registry
@@ -22,19 +23,8 @@ from streamcore.snapshot.runs import RunPlanner, make_snapshots
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
-class MemoryClaims:
+class MemoryClaims(SchedulerClaims):
     owner = "me"
-
-    def __init__(self) -> None:
-        self.taken: set[tuple[str, str]] = set()
-        self.lock = threading.Lock()
-
-    def claim(self, job: str, slot: str, keep_seconds: int = 0) -> bool:
-        with self.lock:
-            if (job, slot) in self.taken:
-                return False
-            self.taken.add((job, slot))
-            return True
 
 
 class Recorder:
