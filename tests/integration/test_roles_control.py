@@ -3,6 +3,7 @@ snapshot workers and a scheduler on the dev servers, driven by ``streamcore cont
 
 - ``make_snapshots`` starts exactly one run, however many replicas could start it, and
   the snapshot workers' and the scheduler's /metrics show what ran;
+  ``refresh_on_entity_creation`` is answered by every role and run by one replica;
 - ``refresh_module_config`` changes the module's behaviour in all three roles, and DP³'s
   ``refresh=self.refresh`` hooks re-run for every entity in the next snapshot run (in the
   snapshot workers' processes, not where the flag was set), once.
@@ -67,7 +68,7 @@ def control(runtime: Runtime, *args: str) -> str:
     return result.output
 
 
-def test_make_snapshots_through_control_starts_one_run_and_metrics_move(
+def test_make_snapshots_and_entity_refresh_run_once_through_control_and_metrics_move(
     settings: Settings, app_name: str, keyspace: str, tmp_path: Path
 ) -> None:
     settings = fast(settings)
@@ -115,6 +116,13 @@ def test_make_snapshots_through_control_starts_one_run_and_metrics_move(
         assert any(value > 0 for value in succeeded.values())
         assert scheduler.total("streamcore_scheduler_job_duration_seconds_count") > 0
         assert worker.total("streamcore_control_messages_total", action="make_snapshots") == 1
+
+        # refresh_on_entity_creation reaches every role too; one replica runs it.
+        output = control(runtime, "refresh_on_entity_creation", "--etype", "host")
+        by_role = answers(output)
+        assert [len(by_role[r]) for r in ("worker", "snapshots", "scheduler")] == [1, 2, 1]
+        applied = [a for a in sum(by_role.values(), []) if a.startswith("applied")]
+        assert len(applied) == 1 and "re-ran for 30 host entities" in applied[0], output
 
 
 def test_refresh_module_config_changes_every_role_and_reruns_refresh_hooks_once(
