@@ -133,3 +133,54 @@ def test_updater_progress_and_snapshot_runs_are_observed() -> None:
     assert sample(metrics, "streamcore_snapshot_invalid_tasks_total") == 1
     assert sample(metrics, "streamcore_snapshot_run_duration_seconds_count") == 1
     assert (sample(metrics, "streamcore_snapshot_run_duration_seconds_sum") or 0) >= 30
+
+
+class FakeListener:
+    """The control listener's lifecycle calls, recorded."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.served = threading.Event()
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+    def serve(self, stopping: threading.Event, timeout: float = 0.5) -> None:
+        self.served.set()
+        stopping.wait(10)
+        self.calls.append("served")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+class BlockingLoop:
+    """A loop that can't call ``poll_control`` (like an HTTP server's)."""
+
+    def __init__(self, listener: FakeListener) -> None:
+        self._listener = listener
+
+    def run(self) -> None:
+        assert self._listener.served.wait(10)  # control runs meanwhile, on its own thread
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_loop_that_cannot_poll_gets_the_listener_on_its_own_thread_stopped_after() -> None:
+    from types import SimpleNamespace
+
+    from streamcore.replica import Replica, Role
+
+    listener = FakeListener()
+    closed: list[str] = []
+    context = SimpleNamespace(
+        role="api",
+        instance="api-1",
+        loaded=SimpleNamespace(modules={}),
+        runtime=SimpleNamespace(app_name="app"),
+    )
+    role = Role(BlockingLoop(listener), polls_control=False, closing=[lambda: closed.append("x")])
+    Replica(context, role, listener).run()  # type: ignore[arg-type]
+    assert listener.calls == ["start", "served", "close"]
+    assert closed == ["x"]
