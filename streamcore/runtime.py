@@ -42,10 +42,7 @@ from streamcore.kafka.transactions import TransactionalOutput
 from streamcore.limits import Limits, TaskValidator
 from streamcore.metrics import (
     ConsumerMetrics,
-    ControlMetrics,
     Health,
-    HookMetrics,
-    IngestMetrics,
     Metrics,
     TimedStore,
 )
@@ -176,7 +173,7 @@ def build_ingest_worker(
     )
 
 
-def build_control_listener(
+def build_control_listener(  # noqa: PLR0913 (the parts of one replica)
     runtime: Runtime,
     platform_config: PlatformConfig,
     modules: dict[str, BaseModule],
@@ -185,19 +182,25 @@ def build_control_listener(
     replica: str,
     hooks: CreationHooks | None = None,
     observer: ControlObserver | None = None,
+    actions: ControlActions | None = None,
 ) -> ControlListener:
     """The control listener of one replica (call ``start()`` before its loop runs).
 
-    Every process handles ``ping`` and ``refresh_module_config`` for its ``modules``;
-    with ``hooks`` (the ingestion hook engine), also ``refresh_on_entity_creation``.
-    Other actions (``make_snapshots``) are added by the process that can run them:
-    ``listener.actions.handle(ControlAction.MAKE_SNAPSHOTS, handler)`` before ``start()``
-    (``actions.report(make_snapshots, "snapshot run started")`` adapts a plain function).
+    Every process handles ``ping`` and ``refresh_module_config`` for its ``modules``
+    (an applied refresh is also recorded for the next snapshot run:
+    ``streamcore.state.refreshes``); with ``hooks`` (an ingestion hook engine), also
+    ``refresh_on_entity_creation``. Other actions (``make_snapshots``) are added by the
+    process that can run them, to ``actions`` (or ``listener.actions``) before ``start()``.
     """
+    from streamcore.state.refreshes import RefreshRequests
+
     settings = runtime.settings
     configs = ModuleConfigs(platform_config, modules, runtime.config.modules)
-    actions = ControlActions(runtime.config.control.allowed_actions, role)
-    actions.handle(ControlAction.REFRESH_MODULE_CONFIG, refresh_module_config(configs))
+    actions = actions or ControlActions(runtime.config.control.allowed_actions, role)
+    requests = RefreshRequests(runtime.session, settings.cassandra.keyspace)
+    actions.handle(
+        ControlAction.REFRESH_MODULE_CONFIG, refresh_module_config(configs, requests.record)
+    )
     if hooks is not None:
         claims = ClaimStore(runtime.session, settings.cassandra.keyspace, replica)
         actions.handle(
@@ -244,47 +247,37 @@ def build_worker_replica(
     metrics: Metrics,
     instance: str | None = None,
 ) -> WorkerReplica:
-    """Everything ``streamcore worker`` runs, wired: hook and batch metrics, hook time
-    budget, timed state store, control listener between batches, liveness and readiness."""
-    instance = instance or instance_name()
-    health = Health(runtime.settings.metrics.liveness_seconds)
-    budget, failures = hook_supervision(runtime.settings)
-    hooks = loaded.registrar.ingestion_hooks(HookMetrics(metrics), budget, failures)
-    watch_hooks(health, budget, runtime.settings)
-    worker = build_ingest_worker(
-        runtime, hooks=hooks, observer=IngestMetrics(metrics), instance=instance, metrics=metrics
+    """Everything ``streamcore worker`` runs (``streamcore.roles.worker_role`` through the
+    replica lifecycle), for tests that run replicas in threads."""
+    from streamcore.replica import build_replica, role_context
+    from streamcore.roles import worker_role
+
+    context = role_context("worker", runtime, platform_config, loaded, metrics, instance=instance)
+    replica = build_replica(context, worker_role)
+    worker = replica.role.loop
+    assert isinstance(worker, IngestWorker)
+    return WorkerReplica(
+        context.instance, worker, replica.listener, loaded.modules, metrics, context.health
     )
-    listener = build_control_listener(
-        runtime,
-        platform_config,
-        loaded.modules,
-        role="worker",
-        replica=instance,
-        hooks=hooks,
-        observer=ControlMetrics(metrics),
-    )
-    instrument_worker(worker, listener, health, metrics)
-    return WorkerReplica(instance, worker, listener, loaded.modules, metrics, health)
 
 
 def instrument_worker(
-    worker: IngestWorker, listener: ControlListener, health: Health, metrics: Metrics
+    worker: IngestWorker, control: Callable[[], None], health: Health, metrics: Metrics
 ) -> None:
     """Between batches, on the worker's thread: beat, handle control messages, sample the
-    consumer. Ready once partitions are assigned and the control topic is caught up."""
+    consumer. Ready once partitions are assigned."""
     consumer_metrics = ConsumerMetrics(metrics)
-
-    def control() -> None:
-        listener.poll()
 
     def beat() -> None:  # alive while batches complete or there is nothing to do
         health.beat(worker.last_progress)
 
-    worker.between_batches.extend([beat, control, lambda: consumer_metrics.sample(worker.consumer)])
+    def sample() -> None:
+        consumer_metrics.sample(worker.consumer)
+
+    worker.between_batches.extend([beat, control, sample])
     health.checks.append(
         lambda: None if worker.consumer.assignment else "no input partitions assigned"
     )
-    health.checks.append(lambda: None if listener.caught_up else "control topic not caught up")
 
 
 def hook_supervision(settings: Settings) -> tuple[HookBudget, HookFailureLog]:
@@ -328,11 +321,13 @@ def snapshot_retention_seconds(config: AppConfig) -> int:
     return int(config.history_manager.snapshot_cleaning.older_than.total_seconds())
 
 
-def build_run_planner(runtime: Runtime, owner: str | None = None) -> Any:
-    """The ``(ClaimStore, RunPlanner)`` that start snapshot runs for ``runtime``'s app."""
+def build_run_planner(runtime: Runtime, owner: str | None = None, refreshes: bool = True) -> Any:
+    """The ``(ClaimStore, RunPlanner)`` that start snapshot runs for ``runtime``'s app;
+    with ``refreshes``, each run takes the pending module refreshes."""
     from streamcore.kafka.clients import make_producer
     from streamcore.snapshot.runs import RunPlanner
     from streamcore.state.claims import ClaimStore
+    from streamcore.state.refreshes import RefreshRequests
     from streamcore.state.snapshots import SnapshotStore
 
     def delivered(report: Any) -> None:  # a kafka.clients.DeliveryReport
@@ -347,6 +342,7 @@ def build_run_planner(runtime: Runtime, owner: str | None = None) -> Any:
         runtime.topic("snapshot_tasks"),
         runtime.settings.snapshots.tasks_per_run,
         claims.owner,
+        RefreshRequests(runtime.session, keyspace) if refreshes else None,
     )
     return claims, planner
 
@@ -359,17 +355,33 @@ def make_snapshots(runtime: Runtime) -> Any:
     return start_run(claims, planner)
 
 
-def build_snapshot_worker(
+def snapshot_run_start(runtime: Runtime, owner: str) -> Any:
+    """The ``make_snapshots`` control handler of a replica that can start runs (a
+    ``control.actions.SnapshotRunStart``: one run per message, cluster-wide)."""
+    from streamcore.control.actions import SnapshotRunStart
+    from streamcore.snapshot.runs import make_snapshots as start_run
+
+    claims, planner = build_run_planner(runtime, owner)
+    return SnapshotRunStart(lambda slot: start_run(claims, planner, slot=slot, trigger="control"))
+
+
+def build_snapshot_worker(  # noqa: PLR0913, PLR0917 (callers pass the first ones by position)
     runtime: Runtime,
     registry: Any,
     observer: Any = None,
     instance: str | None = None,
     trigger: bool = True,
+    *,
+    metrics: Metrics | None = None,
+    refresh_flags: dict[str, Any] | None = None,
 ) -> Any:
     """A snapshot worker of ``runtime``'s application running ``registry``'s snapshot hooks
-    (a ``HookRegistry``); with ``trigger`` it also starts scheduled runs (once per cluster)."""
+    (a ``HookRegistry``); with ``trigger`` it also starts scheduled runs (once per cluster).
+    ``metrics``: its tasks and runs are recorded; ``refresh_flags`` (module -> its refresh
+    flag): the modules a run's tasks name re-run their ``refresh=`` hooks."""
     from datetime import timedelta
 
+    from streamcore.metrics import SnapshotMetrics
     from streamcore.snapshot.engine import Snapshotter
     from streamcore.snapshot.hooks import SnapshotHooks
     from streamcore.snapshot.runs import RunTrigger
@@ -422,11 +434,16 @@ def build_snapshot_worker(
         instance=instance,
         trigger=run_trigger,
         page=snap.page_size,
+        observer=SnapshotMetrics(metrics) if metrics is not None else None,
+        refresh_flags=refresh_flags,
     )
 
 
 def build_scheduler(
-    runtime: Runtime, loaded: LoadedModules, instance: str | None = None
+    runtime: Runtime,
+    loaded: LoadedModules,
+    instance: str | None = None,
+    metrics: Metrics | None = None,
 ) -> Scheduler:
     """The ``streamcore scheduler`` process: periodic updater, history aggregation, garbage
     collector and the modules' ``scheduler_register`` jobs, on one cluster-wide clock.
@@ -434,7 +451,8 @@ def build_scheduler(
     Every job's fire time is claimed in Cassandra (``ClaimStore``), so any number of
     replicas run each fire time once; ``instance`` names this replica in the claims.
     Everything the jobs derive (updater hook tasks, aggregation repairs, entity deletes)
-    goes to the input topic through one ``DataPointProducer``.
+    goes to the input topic through one ``DataPointProducer``. With ``metrics``, every
+    job's fire times, durations and last success, and the updater's progress, are recorded.
     """
     from streamcore.history.aggregation import HistoryManager
     from streamcore.history.collector import GarbageCollector, GarbageCollectorConfig
@@ -471,4 +489,10 @@ def build_scheduler(
         platform_job("garbage_collector", collector.collect, collection.collection_rate),
         *module_jobs(registry.scheduled_jobs),
     ]
-    return Scheduler(jobs, claims)
+    if metrics is None:
+        return Scheduler(jobs, claims)
+    from streamcore.metrics import JobMetrics
+
+    observer = JobMetrics(metrics, [job.name for job in jobs])
+    updater.on_slice = observer.slice_done
+    return Scheduler(jobs, claims, observer=observer)

@@ -116,6 +116,15 @@ class CassandraSettings(BaseModel):
     ssl_check_hostname: bool = Field(
         default=True, description="The certificate must name the contact point (IP or DNS)."
     )
+    connect_timeout_seconds: float | None = Field(
+        default=None, gt=0, description="Driver connect timeout; unset: streamcore's (5 s)."
+    )
+    request_timeout_seconds: float | None = Field(
+        default=None, gt=0, description="Driver request timeout; unset: streamcore's (30 s)."
+    )
+    protocol_version: int | None = Field(
+        default=None, ge=3, le=6, description="Native protocol version; unset: 4."
+    )
 
     @model_validator(mode="after")
     def _tls_implied(self) -> Self:

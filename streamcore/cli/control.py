@@ -49,7 +49,9 @@ def control(  # click passes the options by name
     """Send ACTION (refresh_module_config, refresh_on_entity_creation, make_snapshots, ping)
     to every replica of the application, and wait for their acknowledgements.
 
-    Live replicas are those whose heartbeat on <app>.control-acks is recent. Exit status:
+    Live replicas are those whose heartbeat on <app>.control-acks is recent: ingestion
+    workers, snapshot workers and schedulers all take part. It prints each replica's
+    answer, then per role which replicas applied, skipped or failed it. Exit status:
     0 all acknowledged, 1 a replica failed to apply it, 2 some did not answer in time
     (they are named).
     """
@@ -104,6 +106,11 @@ def control(  # click passes the options by name
         click.echo(f"  {replica} ({ack.role}): {ack.outcome.value}: {ack.detail}")
     for replica in sorted(result.left):
         click.echo(f"  {replica} ({result.awaited[replica]}): left before answering")
+    for role, outcomes in result.by_role().items():
+        counts = "; ".join(
+            f"{outcome} by {', '.join(names)}" for outcome, names in outcomes.items()
+        )
+        click.echo(f"{role}: {counts}")
     if result.missing:
         names = ", ".join(f"{r} ({result.awaited[r]})" for r in result.missing)
         click.echo(f"no acknowledgement within {timeout:g} s from: {names}", err=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 from streamcore.control.acks import Outcome
@@ -70,15 +71,22 @@ def _pong(_message: ControlMessage, _offset: int) -> tuple[Outcome, str]:
     return Outcome.APPLIED, "pong"
 
 
-def refresh_module_config(configs: ModuleConfigs) -> Handler:
-    """The ``refresh_module_config`` handler: payload ``module`` and ``config`` (JSON)."""
+def refresh_module_config(
+    configs: ModuleConfigs, applied: Callable[[str, int], None] | None = None
+) -> Handler:
+    """The ``refresh_module_config`` handler: payload ``module`` and ``config`` (JSON).
+    ``applied(module, version)`` is called once the module runs the new version (the
+    lifecycle records it for the next snapshot run: ``streamcore.state.refreshes``)."""
 
     def handler(message: ControlMessage, offset: int) -> tuple[Outcome, str]:
         module = message.payload.get("module")
         text = message.payload.get("config")
         if not module or text is None:
             return Outcome.FAILED, "refresh_module_config needs 'module' and 'config'"
-        return configs.apply(module, text, offset + 1)
+        outcome, detail = configs.apply(module, text, offset + 1)
+        if outcome is Outcome.APPLIED and applied is not None:
+            applied(module, offset + 1)
+        return outcome, detail
 
     return handler
 
@@ -126,3 +134,19 @@ class EntityCreationRefresh:
             derived.extend(self._hooks.run_entity_creation(etype, eid, empty))
         sent = self._emit(derived)
         return Outcome.APPLIED, f"re-ran for {len(eids)} {etype} entities; {sent} tasks derived"
+
+
+class SnapshotRunStart:
+    """``make_snapshots``: the replica whose ``start(slot)`` wins the claim of
+    ``control:<offset>`` starts a run (``start`` returns its time); every other replica
+    acknowledges the message as skipped. So one message starts one run, however many
+    snapshot workers and schedulers handle it."""
+
+    def __init__(self, start: Callable[[str], datetime | None]) -> None:
+        self._start = start
+
+    def __call__(self, _message: ControlMessage, offset: int) -> tuple[Outcome, str]:
+        run = self._start(f"control:{offset}")
+        if run is None:
+            return Outcome.SKIPPED, "another replica started the run"
+        return Outcome.APPLIED, f"snapshot run {run.isoformat()} started"

@@ -47,6 +47,19 @@ class SendResult:
     def failed(self) -> list[str]:
         return sorted(r for r, ack in self.acks.items() if ack.outcome is Outcome.FAILED)
 
+    def by_role(self) -> dict[str, dict[str, list[str]]]:
+        """Role -> outcome (applied, skipped, failed, and ``no answer``/``left``) -> the
+        replicas, sorted: which replicas of each role applied the message."""
+        roles: dict[str, dict[str, list[str]]] = {}
+        for replica, ack in sorted(self.acks.items()):
+            roles.setdefault(ack.role, {}).setdefault(ack.outcome.value, []).append(replica)
+        for replica in sorted(self.left):
+            roles.setdefault(self.awaited[replica], {}).setdefault("left", []).append(replica)
+        for replica in self.missing:
+            role = self.awaited[replica]
+            roles.setdefault(role, {}).setdefault("no answer", []).append(replica)
+        return dict(sorted(roles.items()))
+
 
 def live_replicas(acks: list[ControlAck], since: datetime) -> dict[str, str]:
     """Replica -> role of those whose last word at or after ``since`` is not *leaving*."""

@@ -15,6 +15,7 @@ from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from streamcore.kafka.consumer import Headers
+from streamcore.kafka.options import layered
 from streamcore.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class KafkaProducer:
 
     def __init__(self, config: dict[str, Any], on_delivery: DeliveryCallback) -> None:
         self._producer = Producer(config)
+        self.config = config
+        """The options the client was made with (after ``options.layered``)."""
         self._on_delivery = on_delivery
 
     def _report(self, err: Any, msg: Any) -> None:
@@ -93,10 +96,12 @@ class KafkaProducer:
 
 
 def make_producer(
-    settings: KafkaSettings, on_delivery: DeliveryCallback, **overrides: Any
+    settings: KafkaSettings, on_delivery: DeliveryCallback, **defaults: Any
 ) -> KafkaProducer:
-    """A producer with the connection settings, ``PRODUCER_DEFAULTS`` and ``overrides``."""
-    config: dict[str, Any] = {**settings.client_config(), **PRODUCER_DEFAULTS, **overrides}
+    """A producer with ``PRODUCER_DEFAULTS`` and this use's ``defaults`` (e.g. the control
+    producer's ``linger.ms=0``), under the connection settings and the user's
+    ``client_options``, which win (``options.layered``)."""
+    config = layered({**PRODUCER_DEFAULTS, **defaults}, settings.client_config())
     return KafkaProducer(config, on_delivery)
 
 

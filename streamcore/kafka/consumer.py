@@ -14,6 +14,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
+from streamcore.kafka.options import layered
+
 log = logging.getLogger(__name__)
 
 Partition = tuple[str, int]
@@ -34,6 +36,9 @@ class InputRecord:
 
 
 class BatchConsumer:
+    """``options``: this consumer's defaults (e.g. the worker's ``session.timeout.ms``);
+    the user's ``client_options`` in ``client_config`` win over them (``options.layered``)."""
+
     def __init__(
         self,
         client_config: dict[str, Any],
@@ -50,17 +55,21 @@ class BatchConsumer:
         self.rebalances = 0
         self._topics = list(topics)
         self._created: Consumer | None = None
-        self._config = {
-            **client_config,
-            "group.id": group_id,
-            "partition.assignment.strategy": "cooperative-sticky",
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "isolation.level": "read_committed",
-            "auto.offset.reset": "earliest",
-            "fetch.wait.max.ms": 100,
-            **(options or {}),
-        }
+        self._config = layered(
+            {
+                "partition.assignment.strategy": "cooperative-sticky",
+                "auto.offset.reset": "earliest",
+                "fetch.wait.max.ms": 100,
+                **(options or {}),
+            },
+            client_config,
+            {
+                "group.id": group_id,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "isolation.level": "read_committed",
+            },
+        )
 
     @property
     def _consumer(self) -> Consumer:

@@ -17,6 +17,7 @@ from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, 
 
 from streamcore.errors import StreamcoreError
 from streamcore.kafka.consumer import InputRecord, record_of
+from streamcore.kafka.options import layered
 
 Start = Literal["earliest", "latest"] | int
 """Where to begin: the first or the next message, or a timestamp (ms since the epoch)."""
@@ -30,14 +31,15 @@ class TopicReader:
     ) -> None:
         self.topic = topic
         self._consumer = Consumer(
-            {
-                **client_config,
-                # Needed by the client, never used: no subscribe, no commit.
-                "group.id": f"streamcore-reader-{uuid.uuid4().hex}",
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "fetch.wait.max.ms": 100,
-            }
+            layered(
+                {"fetch.wait.max.ms": 100},
+                client_config,
+                {  # needed by the client, never used: no subscribe, no commit
+                    "group.id": f"streamcore-reader-{uuid.uuid4().hex}",
+                    "enable.auto.commit": False,
+                    "enable.auto.offset.store": False,
+                },
+            )
         )
         metadata = self._consumer.list_topics(topic, timeout=10)
         found = metadata.topics.get(topic)

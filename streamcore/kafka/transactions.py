@@ -17,6 +17,7 @@ from confluent_kafka import KafkaException, Producer, TopicPartition
 
 from streamcore.kafka.clients import PRODUCER_DEFAULTS
 from streamcore.kafka.consumer import Headers, Partition
+from streamcore.kafka.options import layered
 
 log = logging.getLogger(__name__)
 
@@ -62,23 +63,25 @@ class TransactionalOutput:
     def __init__(
         self, client_config: dict[str, Any], transactional_id: str, timeout_ms: int = 15_000
     ) -> None:
-        self._config = {
-            **client_config,
-            "transactional.id": transactional_id,
-            # Same partitioner as the SDK, so a derived task lands with its entity.
-            "partitioner": PRODUCER_DEFAULTS["partitioner"],
-            "enable.idempotence": True,
-            "linger.ms": 5,
-            "compression.type": "lz4",
-            "transaction.timeout.ms": timeout_ms,
-        }
+        self.config = layered(
+            {
+                # Same partitioner as the SDK, so a derived task lands with its entity
+                # (a user's partitioner applies to both alike).
+                "partitioner": PRODUCER_DEFAULTS["partitioner"],
+                "linger.ms": 5,
+                "compression.type": "lz4",
+                "transaction.timeout.ms": timeout_ms,
+            },
+            client_config,
+            {"transactional.id": transactional_id, "enable.idempotence": True},
+        )
         self._producer: Producer | None = None
         self.replaced = 0
         """How many producers were given up as fatally broken (and replaced)."""
         self._start()
 
     def _start(self) -> Producer:
-        producer = Producer(self._config)
+        producer = Producer(self.config)
         producer.init_transactions(30)
         self._producer = producer
         return producer

@@ -16,6 +16,8 @@ from streamcore.metrics.observers import (
     ControlMetrics,
     HookMetrics,
     IngestMetrics,
+    JobMetrics,
+    SnapshotMetrics,
     TimedStore,
 )
 from streamcore.metrics.server import EndpointAuth, Health, MetricsServer, serve_metrics
@@ -27,8 +29,10 @@ __all__ = [
     "Health",
     "HookMetrics",
     "IngestMetrics",
+    "JobMetrics",
     "Metrics",
     "MetricsServer",
+    "SnapshotMetrics",
     "TimedStore",
     "serve_metrics",
 ]

@@ -6,8 +6,8 @@ and attribute come from the configuration; topic and partition from the topic la
 reasons, actions and outcomes from fixed lists. Never an entity id or a message.
 
 A process builds one ``Metrics(registry)`` (the default registry in production, a fresh
-``CollectorRegistry`` in tests) and hands it to the observers in ``observers``; the
-snapshot process calls ``snapshot_run_seconds``/``snapshot_entities`` directly.
+``CollectorRegistry`` in tests) and hands it to the observers in ``observers``. Every role
+declares every family (one catalog); each role records those of the stages it runs.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ BATCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 
 LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
 STORE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 SNAPSHOT_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+TASK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0)
+JOB_OUTCOMES = ("ran", "failed", "claimed_elsewhere", "busy", "missed")
 
 
 class Metrics:
@@ -146,14 +149,61 @@ class Metrics:
             ("module",),
         )
 
-        # Snapshots (observed by the snapshot process).
+        # Snapshots (observed by the snapshot workers).
         self.snapshot_run_seconds = histogram(
             "streamcore_snapshot_run_duration_seconds",
-            "Duration of snapshot runs.",
+            "Snapshot runs, from the run's time to its finalize on this worker.",
             SNAPSHOT_BUCKETS,
         )
         self.snapshot_entities = counter(
             "streamcore_snapshot_entities_total",
             "Entities snapshotted, by entity type.",
             ("etype",),
+        )
+        self.snapshot_tasks = counter(
+            "streamcore_snapshot_tasks_total", "Snapshot tasks done (committed)."
+        )
+        self.snapshot_task_seconds = histogram(
+            "streamcore_snapshot_task_duration_seconds",
+            "Time to snapshot and commit one poll's tasks.",
+            TASK_BUCKETS,
+        )
+        self.snapshot_invalid_tasks = counter(
+            "streamcore_snapshot_invalid_tasks_total",
+            "Tasks returned by snapshot hooks that were invalid and dropped.",
+        )
+        self.snapshot_runs = counter(
+            "streamcore_snapshot_runs_total",
+            "Snapshot runs on this worker, by event: started (its first task here), "
+            "finalized (all the run's tasks done).",
+            ("event",),
+        )
+
+        # The scheduler.
+        self.job_runs = counter(
+            "streamcore_scheduler_job_runs_total",
+            "Scheduled job fire times, by job and outcome (ran, failed, claimed_elsewhere, "
+            "busy, missed).",
+            ("job", "outcome"),
+        )
+        self.job_seconds = histogram(
+            "streamcore_scheduler_job_duration_seconds",
+            "Duration of the jobs this replica ran (failed ones too).",
+            JOB_BUCKETS,
+            ("job",),
+        )
+        self.job_last_success = gauge(
+            "streamcore_scheduler_job_last_success_timestamp_seconds",
+            "When the job last ran without error in this replica (Unix time).",
+            ("job",),
+        )
+        self.updater_entities = counter(
+            "streamcore_updater_entities_total",
+            "Entities visited by the periodic updater, by update thread.",
+            ("thread",),
+        )
+        self.updater_progress = gauge(
+            "streamcore_updater_period_progress_ratio",
+            "Share of the update thread's current period done (0 to 1).",
+            ("thread",),
         )

@@ -8,20 +8,22 @@
 - ``TimedStore`` wraps a ``StateStore`` to time Cassandra loads and writes and count errors;
 - ``ConsumerMetrics.sample`` reads lag, assignment and rebalances from the consumer; the
   worker calls it between batches (it throttles itself);
-- ``ControlMetrics`` is the control listener's ``ControlObserver``.
+- ``ControlMetrics`` is the control listener's ``ControlObserver``;
+- ``SnapshotMetrics`` is the snapshot worker's ``SnapshotObserver``;
+- ``JobMetrics`` is the scheduler's ``JobObserver`` and the updater's progress observer.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from prometheus_client import Counter, Histogram
 
 from streamcore.ingest.worker import BatchResult, StateStore
-from streamcore.metrics.catalog import Metrics
+from streamcore.metrics.catalog import JOB_OUTCOMES, Metrics
 from streamcore.state.record import EntityRecord
 
 
@@ -188,3 +190,54 @@ class ControlMetrics:
     def modules(self, versions: Sequence[tuple[str, int]]) -> None:
         for module, version in versions:
             self.config_version(module, version)
+
+
+class SnapshotMetrics:
+    """``SnapshotObserver``: tasks, entities by type, invalid hook tasks, runs."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._m = metrics
+        for event in ("started", "finalized"):
+            metrics.snapshot_runs.labels(event)
+
+    def tasks_done(
+        self, tasks: int, entities: dict[str, int], invalid: int, seconds: float
+    ) -> None:
+        m = self._m
+        m.snapshot_tasks.inc(tasks)
+        m.snapshot_task_seconds.observe(seconds)
+        for etype, count in entities.items():
+            m.snapshot_entities.labels(etype).inc(count)
+        if invalid:
+            m.snapshot_invalid_tasks.inc(invalid)
+
+    def run_started(self) -> None:
+        self._m.snapshot_runs.labels("started").inc()
+
+    def run_finalized(self, run: datetime) -> None:
+        self._m.snapshot_runs.labels("finalized").inc()
+        self._m.snapshot_run_seconds.observe(max(0.0, (datetime.now(UTC) - run).total_seconds()))
+
+
+class JobMetrics:
+    """``JobObserver`` of the scheduler (fire times by outcome, durations, last success)
+    and the periodic updater's progress. Each job's outcome children exist from the
+    start (at 0), so a rate or an alert on failures has a series before the first one."""
+
+    def __init__(self, metrics: Metrics, jobs: Iterable[str] = ()) -> None:
+        self._m = metrics
+        for job in jobs:
+            for outcome in JOB_OUTCOMES:
+                metrics.job_runs.labels(job, outcome)
+
+    def job_done(self, job: str, outcome: str, seconds: float | None) -> None:
+        m = self._m
+        m.job_runs.labels(job, outcome).inc()
+        if seconds is not None:
+            m.job_seconds.labels(job).observe(seconds)
+        if outcome == "ran":
+            m.job_last_success.labels(job).set(time.time())
+
+    def slice_done(self, thread: str, visited: int, done: int, iterations: int) -> None:
+        self._m.updater_entities.labels(thread).inc(visited)
+        self._m.updater_progress.labels(thread).set(done / iterations if iterations else 1.0)

@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 CLAIM_KEEP_MIN_SECONDS = 3600
 
 
+class JobObserver(Protocol):
+    """Told every fire time's outcome (``stats``' outcomes) and, for a job that ran or
+    failed here, its duration; called on the job's thread or the loop's."""
+
+    def job_done(self, job: str, outcome: str, seconds: float | None) -> None: ...
+
+
 class SlotClaims(Protocol):
     """``ClaimStore``'s contract: True for exactly one caller per ``(job, slot)``."""
 
@@ -62,8 +69,10 @@ class Scheduler:
         *,
         threads: int = 4,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        observer: JobObserver | None = None,
     ) -> None:
         self.jobs = list(jobs)
+        self.observer = observer
         names = [job.name for job in self.jobs]
         if len(set(names)) != len(names):
             raise ValueError(f"scheduled job names must be unique: {names}")
@@ -122,11 +131,12 @@ class Scheduler:
 
     def _start(self, pool: ThreadPoolExecutor, job: Job, slot: datetime, claim: bool) -> None:
         with self._lock:
-            if job.name in self._running:
-                self.stats[job.name, "busy"] += 1
-                log.warning("job %s still running at %s; this fire time is skipped", job.name, slot)
-                return
+            busy = job.name in self._running
             self._running.add(job.name)
+        if busy:
+            self._tally(job.name, "busy")
+            log.warning("job %s still running at %s; this fire time is skipped", job.name, slot)
+            return
         pool.submit(self._execute, job, slot, claim)
 
     def _execute(self, job: Job, slot: datetime, claim: bool) -> None:
@@ -138,18 +148,20 @@ class Scheduler:
                 self._tally(job.name, "claimed_elsewhere")
                 return
             job.run()
-            self._tally(job.name, "ran")
+            self._tally(job.name, "ran", time.perf_counter() - started)
             log.debug("job %s (%s) took %.3f s", job.name, slot, time.perf_counter() - started)
         except Exception:
-            self._tally(job.name, "failed")
+            self._tally(job.name, "failed", time.perf_counter() - started)
             log.exception("scheduled job %s failed at its fire time %s", job.name, slot)
         finally:
             with self._lock:
                 self._running.discard(job.name)
 
-    def _tally(self, name: str, outcome: str) -> None:
+    def _tally(self, name: str, outcome: str, seconds: float | None = None) -> None:
         with self._lock:
             self.stats[name, outcome] += 1
+        if self.observer is not None:
+            self.observer.job_done(name, outcome, seconds)
 
 
 def _keep_seconds(job: Job, slot: datetime) -> int:

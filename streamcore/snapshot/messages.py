@@ -32,6 +32,8 @@ class SnapshotTask:
     run: datetime
     task: int
     tasks: int
+    refresh: tuple[str, ...] = ()
+    """Modules whose ``refresh=`` hooks re-run for this task's entities."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +69,14 @@ class SnapshotTaskCodec:
         self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA)
 
     def encode(self, task: SnapshotTask) -> bytes:
-        return self.codec.encode({"run": task.run, "task": task.task, "tasks": task.tasks})
+        return self.codec.encode(
+            {"run": task.run, "task": task.task, "tasks": task.tasks, "refresh": list(task.refresh)}
+        )
 
     def decode(self, data: bytes, record: RawRecord | None = None) -> SnapshotTask:
         datum = self.codec.decode(data, record)
-        return SnapshotTask(datum["run"], datum["task"], datum["tasks"])
+        refresh = tuple(datum.get("refresh") or ())
+        return SnapshotTask(datum["run"], datum["task"], datum["tasks"], refresh)
 
 
 _SNAPSHOT_FIELDS = [

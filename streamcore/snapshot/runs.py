@@ -6,7 +6,13 @@ Every snapshot worker calls ``RunTrigger.check(now)`` between tasks. When a new 
 that one plans the run: it records the run (``snapshot_runs``) and produces its tasks,
 ``SnapshotTask(run, i, n)`` for i < n, to the ``snapshot_tasks`` topic, where the worker
 group shares them. ``make_snapshots`` plans a run now, on demand (CLI ``streamcore
-make-snapshots``, the control action).
+make-snapshots``); for the control action, ``make_snapshots`` with the slot
+``control:<offset>`` (see ``streamcore.control.actions.SnapshotRunStart``), so one run
+starts however many replicas handle the message.
+
+The planner also takes the pending module refreshes (``streamcore.state.refreshes``) and
+puts their names in every task of the run: those modules' ``refresh=`` hooks re-run for
+every entity of this run, once.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ class RunRecorder(Protocol):
     def add_run(self, run: datetime, tasks: int, trigger: str, owner: str) -> None: ...
 
 
+class Refreshes(Protocol):
+    def take(self) -> list[str]: ...
+
+
 class TaskProducer(Protocol):
     def produce(self, topic: str, key: bytes, value: bytes) -> None: ...
 
@@ -43,10 +53,17 @@ class TaskProducer(Protocol):
 class RunPlanner:
     """Records a run and produces its tasks (by the one replica that claimed it)."""
 
-    def __init__(
-        self, runs: RunRecorder, producer: TaskProducer, topic: str, tasks: int, owner: str
+    def __init__(  # noqa: PLR0913, PLR0917 (the planner's parts, by position as before)
+        self,
+        runs: RunRecorder,
+        producer: TaskProducer,
+        topic: str,
+        tasks: int,
+        owner: str,
+        refreshes: Refreshes | None = None,
     ) -> None:
         self._runs = runs
+        self._refreshes = refreshes
         self._producer = producer
         self._topic = topic
         self._tasks = tasks
@@ -56,8 +73,11 @@ class RunPlanner:
     def plan(self, run: datetime, trigger: str) -> None:
         run = run.replace(microsecond=run.microsecond // 1000 * 1000)
         self._runs.add_run(run, self._tasks, trigger, self._owner)
+        refresh = tuple(self._refreshes.take()) if self._refreshes is not None else ()
+        if refresh:
+            log.info("snapshot run %s refreshes modules %s", run, ", ".join(refresh))
         for task in range(self._tasks):
-            value = self._codec.encode(SnapshotTask(run, task, self._tasks))
+            value = self._codec.encode(SnapshotTask(run, task, self._tasks, refresh))
             self._producer.produce(self._topic, str(task).encode(), value)
         if self._producer.flush(60):
             raise RuntimeError(f"snapshot run {run}: tasks not delivered")
@@ -96,12 +116,20 @@ class RunTrigger:
 
 
 def make_snapshots(
-    claims: Claims, planner: RunPlanner, now: Callable[[], datetime] | None = None
-) -> datetime:
-    """Start a snapshot run now (on demand); returns the run's time."""
+    claims: Claims,
+    planner: RunPlanner,
+    now: Callable[[], datetime] | None = None,
+    slot: str | None = None,
+    trigger: str = "manual",
+) -> datetime | None:
+    """Start a snapshot run now (on demand); returns the run's time. With ``slot`` (the
+    control action's ``control:<offset>``), None if another replica claimed it first;
+    without, the slot is the run's time, and a lost claim raises."""
     run = (now or (lambda: datetime.now(UTC)))()
     run = run.replace(microsecond=run.microsecond // 1000 * 1000)
-    if not claims.claim(CLAIM_JOB, f"manual:{run.isoformat()}"):
+    if not claims.claim(CLAIM_JOB, slot or f"manual:{run.isoformat()}"):
+        if slot is not None:
+            return None
         raise RuntimeError(f"snapshot run {run} already claimed")
-    planner.plan(run, "manual")
+    planner.plan(run, trigger)
     return run

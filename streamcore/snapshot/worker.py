@@ -54,6 +54,23 @@ class TaskEncoding(Protocol):
     def encode(self, task: DataPointTask) -> bytes: ...
 
 
+class RefreshFlag(Protocol):
+    def set(self, flag: bool = True) -> None: ...
+
+
+class SnapshotObserver(Protocol):
+    """Told about committed tasks (entities by type, invalid hook tasks, seconds) and runs
+    (``metrics.SnapshotMetrics``)."""
+
+    def tasks_done(
+        self, tasks: int, entities: dict[str, int], invalid: int, seconds: float
+    ) -> None: ...
+
+    def run_started(self) -> None: ...
+
+    def run_finalized(self, run: datetime) -> None: ...
+
+
 @dataclass
 class SnapshotStats:
     """Counters of one worker, for metrics and tests."""
@@ -94,6 +111,8 @@ class SnapshotWorker:
         trigger: RunTrigger | None = None,
         page: int = 2000,
         tasks_per_poll: int = 4,
+        observer: SnapshotObserver | None = None,
+        refresh_flags: dict[str, RefreshFlag] | None = None,
     ) -> None:
         self._model = model
         self.hooks = hooks
@@ -121,6 +140,13 @@ class SnapshotWorker:
         """Called on the worker's thread before each poll and after each page (liveness)."""
         self.consumer: BatchConsumer | None = None
         """The task consumer while ``run()`` runs (its assignment tells readiness)."""
+        self.between: list[Callable[[], object]] = []
+        """Called on the worker's thread before each poll (control messages, metrics)."""
+        self._observer = observer
+        self._refresh_flags = refresh_flags
+        """Module -> its refresh flag: set for a task's entities iff the task names the
+        module (``SnapshotTask.refresh``). Without it, the flags stay as the process sets
+        them (DP³'s single-process behaviour)."""
 
     def stop(self) -> None:
         self._stopping = True
@@ -133,6 +159,8 @@ class SnapshotWorker:
             while not self._stopping:
                 self.heartbeat()
                 self.between_tasks()
+                for call in self.between:
+                    call()
                 records = consumer.poll_batch(1, 0.5)
                 if records:  # and the tasks already fetched, without waiting for more
                     records += consumer.poll_batch(self._tasks_per_poll - 1, 0)
@@ -171,6 +199,8 @@ class SnapshotWorker:
                 self.stats.runs_finalized += 1
                 log.info("snapshot run %s done; running finalize hooks", run)
                 self._commit(self._task_outputs(self.hooks.run_finalize()), None)
+                if self._observer is not None:
+                    self._observer.run_finalized(run)
 
     def process_tasks(self, records: list[InputRecord], consumer: BatchConsumer) -> None:
         """A few snapshot tasks, start to one commit (see the module docstring).
@@ -180,6 +210,7 @@ class SnapshotWorker:
         commit) are paid once per poll, not once per task.
         """
         started = clock.perf_counter()
+        invalid_before = self.stats.invalid_tasks
         tasks = [self._task_codec.decode(record.value or b"") for record in records]
         outputs: list[OutputRecord] = []
         for task in tasks:
@@ -187,15 +218,19 @@ class SnapshotWorker:
                 self._open.add(task.run)
                 self.stats.runs.add(task.run)
                 self.stats.runs_started += 1
+                if self._observer is not None:
+                    self._observer.run_started()
                 outputs.extend(self._task_outputs(self.hooks.run_init()))
         types = self._snapshotter.snapshot_types
         scans = [self._store.scan(task.task, task.tasks, types, self._page) for task in tasks]
         writes = self._store.writes()
         counts = []
+        by_type: dict[str, int] = {}
         for task, scan in zip(tasks, scans, strict=True):
+            self._set_refresh(task)
             entities = 0
             for chunk in scan:
-                entities += self._snapshot_page(chunk, task, outputs, writes)
+                entities += self._snapshot_page(chunk, task, outputs, writes, by_type)
                 self.heartbeat()
             counts.append(entities)
         writes.wait()
@@ -205,9 +240,19 @@ class SnapshotWorker:
         for record in records:  # a partition's records come in offset order
             next_offsets[(record.topic, record.partition)] = record.offset + 1
         self._commit(outputs, (next_offsets, consumer), rewind=(first_offsets(records), consumer))
+        seconds = clock.perf_counter() - started
         self.stats.tasks += len(tasks)
         self.stats.entities += sum(counts)
-        self.stats.seconds += clock.perf_counter() - started
+        self.stats.seconds += seconds
+        if self._observer is not None:
+            invalid = self.stats.invalid_tasks - invalid_before
+            self._observer.tasks_done(len(tasks), by_type, invalid, seconds)
+
+    def _set_refresh(self, task: SnapshotTask) -> None:
+        """The refresh flags for ``task``'s entities: the run's pending module refreshes."""
+        if self._refresh_flags is not None:
+            for module, flag in self._refresh_flags.items():
+                flag.set(module in task.refresh)
 
     def _snapshot_page(
         self,
@@ -215,11 +260,14 @@ class SnapshotWorker:
         task: SnapshotTask,
         outputs: list[OutputRecord],
         writes: SnapshotWrites,
+        by_type: dict[str, int],
     ) -> int:
         result = self._snapshotter.snapshot(chunk, task.run)
         rows = [
             (etype, eid_text(eid), values_json(values)) for etype, eid, values in result.snapshots
         ]
+        for etype, _eid, _text in rows:
+            by_type[etype] = by_type.get(etype, 0) + 1
         self._store.save(rows, task.run, self._ttl, writes)
         topic = self._topics.snapshots
         for etype, eid, text in rows:

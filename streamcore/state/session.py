@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+from typing import Any
 
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import (
@@ -54,34 +55,43 @@ def open_session(
     ``ssl_enabled`` (or a CA file) gives the driver an ``ssl_context`` (``tls_context``).
     A refused password fails here, as ``NoHostAvailable`` naming ``AuthenticationFailed``.
     """
-    auth = None
-    if settings.username is not None:
-        password = settings.password.get_secret_value() if settings.password else ""
-        auth = PlainTextAuthProvider(username=settings.username, password=password)
-    child = DCAwareRoundRobinPolicy(settings.local_dc) if settings.local_dc else RoundRobinPolicy()
-    cluster = Cluster(
-        contact_points=settings.contact_points,
-        port=settings.port,
-        auth_provider=auth,
-        execution_profiles={
-            EXEC_PROFILE_DEFAULT: ExecutionProfile(
-                load_balancing_policy=TokenAwarePolicy(child), request_timeout=request_timeout
-            )
-        },
-        connect_timeout=connect_timeout,
-        # The driver's default backs off to 10 minutes between attempts on a node that
-        # went down: a restarted node would stay unused for minutes while workers wait.
-        reconnection_policy=ExponentialReconnectionPolicy(base_delay=1.0, max_delay=10.0),
-        ssl_context=tls_context(settings) if settings.ssl_enabled else None,
-        # v4: v5's checksummed framing is computed in Python by the driver, a cost
-        # on every write; v4 gives everything we use.
-        protocol_version=4,
-    )
+    cluster = Cluster(**cluster_options(settings, connect_timeout, request_timeout))
     try:
         return cluster.connect(keyspace)
     except Exception:
         cluster.shutdown()
         raise
+
+
+def cluster_options(
+    settings: CassandraSettings, connect_timeout: float, request_timeout: float
+) -> dict[str, Any]:
+    """The driver's ``Cluster`` arguments: this use's timeouts and streamcore's protocol
+    version are defaults; the user's ``connect_timeout_seconds``, ``request_timeout_seconds``
+    and ``protocol_version`` settings win over them."""
+    auth = None
+    if settings.username is not None:
+        password = settings.password.get_secret_value() if settings.password else ""
+        auth = PlainTextAuthProvider(username=settings.username, password=password)
+    child = DCAwareRoundRobinPolicy(settings.local_dc) if settings.local_dc else RoundRobinPolicy()
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(child),
+        request_timeout=settings.request_timeout_seconds or request_timeout,
+    )
+    return {
+        "contact_points": settings.contact_points,
+        "port": settings.port,
+        "auth_provider": auth,
+        "execution_profiles": {EXEC_PROFILE_DEFAULT: profile},
+        "connect_timeout": settings.connect_timeout_seconds or connect_timeout,
+        # The driver's default backs off to 10 minutes between attempts on a node that
+        # went down: a restarted node would stay unused for minutes while workers wait.
+        "reconnection_policy": ExponentialReconnectionPolicy(base_delay=1.0, max_delay=10.0),
+        "ssl_context": tls_context(settings) if settings.ssl_enabled else None,
+        # v4 by default: v5's checksummed framing is computed in Python by the driver, a
+        # cost on every write; v4 gives everything we use.
+        "protocol_version": settings.protocol_version or 4,
+    }
 
 
 def tls_context(settings: CassandraSettings) -> ssl.SSLContext:

@@ -87,6 +87,8 @@ class PeriodicUpdater:
         self.stats: Counter[str] = Counter()
         """visited, tasks, hook_failures, invalid_tasks, slices, slices_elsewhere."""
         self.lease_seconds = int(max(600, 10 * batch_period.total_seconds()))
+        self.on_slice: Callable[[str, int, int, int], object] | None = None
+        """``(thread, visited, iterations done, iterations)`` after each slice (metrics)."""
 
     def jobs(self, update_batch_cron: object) -> list[Job]:
         """One scheduler job per thread, on ``updater.yml``'s ``update_batch_cron``."""
@@ -114,8 +116,12 @@ class PeriodicUpdater:
         undelivered = self.sink.flush(30.0)
         if undelivered:
             raise RuntimeError(f"updater {job}: {undelivered} tasks not delivered; slice repeats")
-        self.progress.save(thread.thread_id, progress.advanced(visited, self.clock()))
+        advanced = progress.advanced(visited, self.clock())
+        self.progress.save(thread.thread_id, advanced)
         self.stats["slices"] += 1
+        if self.on_slice is not None:
+            done = advanced.iteration if advanced.round == progress.round else iterations
+            self.on_slice(thread.thread_id, visited, done, iterations)
         log.debug("updater %s slice %s: %d entities", job, progress.slot, visited)
         return visited
 

@@ -8,22 +8,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from role_processes import STREAMCORE, free_port, get
 from support import CONFIGS, application, wait_for
 
 from streamcore.settings import Settings
-
-STREAMCORE = Path(sys.executable).parent / "streamcore"
 
 
 @dataclass(frozen=True)
@@ -36,23 +31,10 @@ class Role:
 
 ROLES = {
     "snapshots": Role("snapshots", "snapshots", "# HELP streamcore_hook_calls_total"),
-    "scheduler": Role("scheduler", "scheduler", "# HELP python_info"),
+    "scheduler": Role(
+        "scheduler", "scheduler", 'streamcore_scheduler_job_runs_total{job="platform:aggregation"'
+    ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def get(port: int, path: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
 
 
 @contextmanager
