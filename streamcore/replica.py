@@ -259,7 +259,7 @@ def run_context(context: RoleContext, build: RoleBuilder) -> None:
     finally:
         if server is not None:
             server.close()
-    log.info("%s %s stopped cleanly", context.role, context.instance)
+    log.info("%s stopped cleanly (%s)", context.role, context.instance)
 
 
 def _creation_hooks(context: RoleContext) -> CreationHooks:
