@@ -9,6 +9,7 @@ import click
 from streamcore.cli.control import control
 from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
+from streamcore.cli.read import entity, tail
 from streamcore.cli.run import worker
 from streamcore.cli.scheduler import scheduler
 from streamcore.cli.snapshots import make_snapshots, snapshots
@@ -33,3 +34,5 @@ main.add_command(control)
 main.add_command(snapshots)
 main.add_command(make_snapshots)
 main.add_command(scheduler)
+main.add_command(entity)
+main.add_command(tail)
