@@ -71,11 +71,22 @@ def check_config(config_dir: str) -> None:
 @click.argument("config_dir", type=click.Path(exists=True, file_okay=False))
 @app_name_option
 def setup(config_dir: str, app_name: str) -> None:
-    """Create the application's topics (and storage), leaving what already exists."""
+    """Create the application's topics, keyspace and tables, leaving what already exists.
+
+    The keyspace (default: derived from the app name) is claimed for the application;
+    setup refuses (exit 1) a keyspace another application owns.
+    """
+    from streamcore.state.setup import KeyspaceOwnedError
+
     config = load_config_or_exit(config_dir)
     settings = Settings()
     for step in SETUP_STEPS:
-        for line in step(settings, app_name, config):
+        try:
+            lines = step(settings, app_name, config)
+        except KeyspaceOwnedError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        for line in lines:
             click.echo(line)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from click.testing import CliRunner
 from confluent_kafka import Producer
+from support import application, read_topic, running, wait_for
 
 from streamcore.cli import main
 from streamcore.codec.tasks import TaskEncoder
@@ -22,7 +23,6 @@ from streamcore.runtime import Runtime, build_ingest_worker
 from streamcore.settings import Settings
 from streamcore.snapshot.messages import SnapshotCodec
 from streamcore.state.snapshots import SnapshotStore
-from support import application, read_topic, running, wait_for
 
 IP = "192.0.2.10"
 
