@@ -56,14 +56,32 @@ def load_config_or_exit(config_dir: str) -> AppConfig:
 
 @click.command("check-config")
 @click.argument("config_dir", type=click.Path(file_okay=False))
-def check_config(config_dir: str) -> None:
-    """Check a DP³ configuration directory; list every problem (file: key path: message)."""
+@app_name_option
+def check_config(config_dir: str, app_name: str) -> None:
+    """Check a DP³ configuration directory; list every problem (file: key path: message).
+
+    Every file is validated, then the enabled modules are loaded in a dry run (imported,
+    constructed with the real registrar, their hooks registered; ``start()`` is not
+    called): a module that would not load is reported as ``file:line: message``. Settings
+    that are accepted but ignored are listed as warnings. Exit status 1 if any error.
+    """
+    from streamcore.config.ignored import ignored_settings
+    from streamcore.module.check import dry_run_modules
+
     config = load_config_or_exit(config_dir)
+    for warning in ignored_settings(config):
+        click.echo(f"warning: {warning}", err=True)
+    problems = dry_run_modules(config, app_name, dp3_compat=Settings().dp3_compat)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) loading the modules of {config_dir}", err=True)
+        sys.exit(1)
     model = config.model_spec
     click.echo(
         f"OK: {len(model.entities)} entity types, {len(model.attributes)} attributes, "
         f"{len(config.modules)} module configs, "
-        f"{len(config.processing_core.enabled_modules)} enabled modules"
+        f"{len(config.processing_core.enabled_modules)} enabled modules (loaded in a dry run)"
     )
 
 
