@@ -7,6 +7,7 @@ Read once from the environment (``STREAMCORE_`` prefix, ``__`` between nested ke
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from typing import Literal, Self
@@ -18,6 +19,18 @@ from streamcore.limits import KAFKA_MAX_MESSAGE_BYTES, Limits
 
 DEV_KAFKA_PORT = 19092
 DEV_CASSANDRA_PORT = 19042
+DEV_PORT_BASE_ENV = "STREAMCORE_DEV_PORT_BASE"
+"""One variable that moves every dev server port (``streamcore.dev.layout``) and the
+defaults below that point at them."""
+DEV_KAFKA_OFFSET = 92
+DEV_CASSANDRA_OFFSET = 42
+
+
+def dev_port(offset: int, default: int) -> int:
+    """A dev server's port: ``STREAMCORE_DEV_PORT_BASE`` + ``offset`` when that is set."""
+    base = os.environ.get(DEV_PORT_BASE_ENV)
+    return int(base) + offset if base else default
+
 
 SECRET_OPTION_MARKERS = ("password", "secret", "sasl.oauthbearer.config", "ssl.key.pem")
 """A ``kafka.client_options`` key containing one of these holds a secret (kept as SecretStr)."""
@@ -26,7 +39,9 @@ SECRET_OPTION_MARKERS = ("password", "secret", "sasl.oauthbearer.config", "ssl.k
 class KafkaSettings(BaseModel):
     """Connection to the Kafka cluster, including SASL/SSL."""
 
-    bootstrap_servers: str = f"127.0.0.1:{DEV_KAFKA_PORT}"
+    bootstrap_servers: str = Field(
+        default_factory=lambda: f"127.0.0.1:{dev_port(DEV_KAFKA_OFFSET, DEV_KAFKA_PORT)}"
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
@@ -99,7 +114,7 @@ class CassandraSettings(BaseModel):
     """Connection to the Cassandra cluster and the keyspace the application owns."""
 
     contact_points: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
-    port: int = DEV_CASSANDRA_PORT
+    port: int = Field(default_factory=lambda: dev_port(DEV_CASSANDRA_OFFSET, DEV_CASSANDRA_PORT))
     keyspace: str = Field(
         default="",
         description="The application's keyspace; empty: derived from the application name "

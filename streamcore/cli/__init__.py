@@ -16,6 +16,7 @@ from streamcore.cli.snapshots import make_snapshots, snapshots
 
 
 @click.group()
+@click.version_option(package_name="streamcore", prog_name="streamcore")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def main(verbose: bool) -> None:
     """streamcore: entity-profile stream processing on Kafka and Cassandra."""
