@@ -52,6 +52,22 @@ def _time(value: str | None) -> datetime | None:
         raise click.BadParameter(str(exc)) from None
 
 
+def _open(config: AppConfig, app_name: str) -> Any:
+    """The application's runtime; a clear error (and the setup command) when its keyspace
+    does not exist, instead of the driver's."""
+    from streamcore.runtime import open_runtime
+
+    runtime = open_runtime(Settings(), config, app_name)
+    keyspace = runtime.settings.cassandra.keyspace
+    if keyspace.lower() not in runtime.session.cluster.metadata.keyspaces:
+        runtime.close()
+        raise click.ClickException(
+            f"keyspace {keyspace} of application {app_name!r} does not exist; create it with "
+            f"`streamcore setup {config.base_path} --app-name {app_name}`"
+        )
+    return runtime
+
+
 @click.group()
 def entity() -> None:
     """Read stored entities: a master record, its snapshots, an attribute's history."""
@@ -82,7 +98,6 @@ def entity_get(  # click passes the options by name
     """Show entity ETYPE EID: its master record (DP³'s shape, see README "Reading what is
     stored"), or with --snapshot its snapshot, or with --history ATTR that attribute's
     observations overlapping --from..--to. Exit status 1 if there is nothing to show."""
-    from streamcore.runtime import open_runtime
     from streamcore.state.encoding import eid_text
 
     config = load_config_or_exit(config_dir)
@@ -98,7 +113,7 @@ def entity_get(  # click passes the options by name
         )
     start, end = _time(since), _time(until)
     out = resolve(fmt)
-    runtime = open_runtime(Settings(), config, app_name)
+    runtime = _open(config, app_name)
     try:
         if snapshot:
             shown = _show_snapshots(runtime, etype, eid_text(key), start=start, end=end, out=out)
@@ -200,12 +215,11 @@ def _show_snapshots(
 @format_option
 def entity_list(*, etype: str, config_dir: str, app_name: str, limit: int, fmt: str) -> None:
     """List stored entity ids of ETYPE (at most --limit, in index order, not sorted by time)."""
-    from streamcore.runtime import open_runtime
     from streamcore.state.schema import INDEX_BUCKETS
 
     config = load_config_or_exit(config_dir)
     _etype_or_exit(config, etype)
-    runtime = open_runtime(Settings(), config, app_name)
+    runtime = _open(config, app_name)
     eids: list[str] = []
     try:
         store = runtime.store()

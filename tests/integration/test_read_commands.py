@@ -156,3 +156,20 @@ def test_entity_and_tail_show_what_was_stored_and_refused(
             json.loads(line) for line in _cli(runtime, "tail", "snapshots").output.splitlines()
         ]
         assert published["eid"] == IP and published["values"] == {"risk_score": 3}
+
+
+def test_reading_an_app_that_was_never_set_up_says_so(settings: Settings, app_name: str) -> None:
+    env = {
+        "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "STREAMCORE_CASSANDRA__PORT": str(settings.cassandra.port),
+        "STREAMCORE_CONFIG_DIR": str(EXAMPLE_CONFIG_DIR),
+    }
+    result = CliRunner().invoke(main, ["entity", "get", "ip", IP, "--app-name", app_name], env=env)
+    assert result.exit_code == 1
+    assert f"keyspace {app_name.replace('-', '_')} of application {app_name!r} does not exist" in (
+        result.output
+    )
+    assert f"streamcore setup {EXAMPLE_CONFIG_DIR} --app-name {app_name}" in result.output
+    tail = CliRunner().invoke(main, ["tail", "input", "--app-name", app_name], env=env)
+    assert tail.exit_code == 1
+    assert f"topic {app_name}.input does not exist (run `streamcore setup`)" in tail.output
