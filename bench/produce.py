@@ -1,6 +1,12 @@
 """How many data-points per second one Python process validates, encodes and produces.
 
     .venv/bin/python bench/produce.py [--datapoints 500000] [--per-task 10]
+    .venv/bin/python bench/produce.py --input-json 10000,100000,1000000
+
+``--input-json`` instead times ``streamcore produce`` (a subprocess, as a user runs it) on
+a DP³ JSON array of each size, printing seconds per 10k data-points (flat: linear time)
+and the process's peak RSS (flat: memory independent of the input's size), plus the
+parse alone (``stream_items``, and ijson's when it is installed, for comparison).
 
 Uses the example configuration (config/) and the broker from the environment settings
 (STREAMCORE_KAFKA__BOOTSTRAP_SERVERS, default the dev server). Each stage is timed on
@@ -18,11 +24,17 @@ Target: >= 100,000 data-points/s end to end on a 2-core machine.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from streamcore.codec import TaskEncoder
+from streamcore.codec.dp3json import stream_items
 from streamcore.config import load_config
 from streamcore.config.samples import EXAMPLE_CONFIG_DIR
 from streamcore.kafka.clients import make_admin
@@ -79,11 +91,94 @@ def rate(label: str, count: int, seconds: float) -> None:
     print(f"{label:<22} {count / seconds:>12,.0f} data-points/s  ({count:,} in {seconds:.2f} s)")
 
 
+def write_array(path: Path, total: int) -> None:
+    """``total`` data-points (hostname observations of 10k addresses) as one JSON array."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[\n")
+        for n in range(total):
+            t1 = (T0 + timedelta(milliseconds=n)).isoformat()
+            eid = f"10.0.{(n // 256) % 40}.{n % 256}"
+            sep = ",\n" if n < total - 1 else "\n"
+            out.write(
+                f'{{"type": "ip", "id": "{eid}", "attr": "hostname", '
+                f'"v": "h{n}.example.org", "t1": "{t1}", "src": "bench"}}{sep}'
+            )
+        out.write("]\n")
+
+
+def parse_seconds(path: Path) -> tuple[float, float | None]:
+    """Seconds to parse ``path`` with ``stream_items``, and with ijson (None if absent)."""
+    start = time.perf_counter()
+    with path.open(encoding="utf-8") as source:
+        for _ in stream_items(source):
+            pass
+    ours = time.perf_counter() - start
+    try:
+        import ijson  # type: ignore[import-not-found]
+    except ImportError:
+        return ours, None
+    start = time.perf_counter()
+    with path.open("rb") as source:
+        for _ in ijson.items(source, "item"):
+            pass
+    return ours, time.perf_counter() - start
+
+
+def produce_json(sizes: list[int]) -> None:
+    settings = Settings()
+    app_name = f"bench-{uuid.uuid4().hex[:8]}"
+    admin = make_admin(settings.kafka)
+    ensure_topics(admin, settings.topics, app_name)
+    streamcore = Path(sys.executable).with_name("streamcore")
+    print(
+        f"{'data-points':>12} {'produce s':>10} {'s/10k':>7} {'peak RSS MiB':>13} "
+        f"{'parse s/10k':>12} {'ijson s/10k':>12}"
+    )
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for size in sizes:
+                path = Path(tmp) / f"dp-{size}.json"
+                write_array(path, size)
+                ours, theirs = parse_seconds(path)
+                command = [
+                    str(streamcore),
+                    "produce",
+                    str(EXAMPLE_CONFIG_DIR),
+                    str(path),
+                    "--app-name",
+                    app_name,
+                    "--no-progress",
+                ]
+                start = time.perf_counter()
+                child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+                _, status, usage = os.wait4(child.pid, 0)
+                seconds = time.perf_counter() - start
+                if status != 0:
+                    raise SystemExit(f"streamcore produce failed on {size} data-points")
+                per = 10_000 / size
+                ijson_text = f"{theirs * per:>12.3f}" if theirs is not None else f"{'-':>12}"
+                print(
+                    f"{size:>12,} {seconds:>10.2f} {seconds * per:>7.3f} "
+                    f"{usage.ru_maxrss / 1024:>13.0f} {ours * per:>12.3f} {ijson_text}"
+                )
+                path.unlink()
+    finally:
+        names = [settings.topics.name(role, app_name) for role in TOPIC_ROLES]
+        for future in admin.delete_topics(names).values():
+            future.result()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datapoints", type=int, default=500_000)
     parser.add_argument("--per-task", type=int, default=10)
+    parser.add_argument(
+        "--input-json", metavar="SIZES", help="comma-separated sizes: time `streamcore produce`"
+    )
     args = parser.parse_args()
+    if args.input_json:
+        produce_json([int(size) for size in args.input_json.split(",")])
+        return
     model = load_config(EXAMPLE_CONFIG_DIR).model_spec
     total = args.datapoints - args.datapoints % args.per_task
     print(f"{total:,} data-points, {args.per_task} per task")

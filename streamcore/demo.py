@@ -5,10 +5,13 @@
    reported and skipped; 8.8.8.8 is refused by the ``prefix_filter`` module);
 3. an ingestion worker with the example modules applies them and what the hooks derive;
 4. a snapshot run computes current values and runs the correlation modules;
-5. the profile (master record) and the latest snapshot of an IP are printed.
+5. the profile (master record) and the latest snapshot of an IP are printed, with what was
+   refused and why, why the snapshot's values differ from the profile's, and what to try
+   next.
 
 Run it with ``scripts/demo`` (which starts the dev servers first). Everything lives in the
-application ``demo`` and keyspace ``streamcore_demo``; running it again adds to them.
+application ``demo`` and its keyspace ``demo`` (derived from the name, as for every
+application); running it again adds to them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from streamcore.config import load_config
 from streamcore.errors import InvalidDataPointError
 from streamcore.model.datapoint import DataPointTask
 from streamcore.model.primitives import parse_time
+from streamcore.module.hooks import HookKind
 from streamcore.module.loader import load_modules, start_modules, stop_modules
 from streamcore.producer import DataPointProducer
 from streamcore.runtime import (
@@ -37,28 +41,37 @@ from streamcore.runtime import (
     make_snapshots,
     open_runtime,
 )
-from streamcore.settings import Settings
+from streamcore.settings import Settings, app_keyspace
 from streamcore.state.master import master_record
 from streamcore.state.merge import to_millis
 from streamcore.state.snapshots import SnapshotStore
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = "demo"
-KEYSPACE = "streamcore_demo"
 SHOWN = "192.0.2.10"
+REFUSED = "8.8.8.8"
+QUIET_KAFKA = {"log_level": "3"}
+"""librdkafka logs errors only: its transient warnings (a coordinator still loading on a
+fresh topic) would read as failures in a demo."""
 
 
 def main(
     config_dir: Path = ROOT / "config",
     data: Path = ROOT / "examples" / "datapoints.json",
     app: str = APP,
-    keyspace: str = KEYSPACE,
+    keyspace: str | None = None,
     base: Settings | None = None,
 ) -> int:
     base = base or Settings()
+    options = {**QUIET_KAFKA, **base.kafka.client_options}
+    cassandra = base.cassandra.model_copy(update={"keyspace": keyspace or base.cassandra.keyspace})
     settings = base.model_copy(
-        update={"cassandra": base.cassandra.model_copy(update={"keyspace": keyspace})}
-    )
+        update={
+            "cassandra": cassandra,
+            "kafka": base.kafka.model_copy(update={"client_options": options}),
+        }
+    ).for_app(app)
+    keyspace = settings.cassandra.keyspace
     config = load_config(config_dir)
     print(f"== setup ({app})")
     for step in SETUP_STEPS:
@@ -81,14 +94,88 @@ def main(
             run = make_snapshots(runtime)
             store = SnapshotStore(runtime.session, keyspace, config.model_spec)
             latest = wait(lambda: fresh(store.latest("ip", SHOWN), run), "the snapshot")
+            refused = refused_story(runtime, loaded.registrar.registry)
     finally:
         stop_modules(loaded.modules)
         runtime.close()
+    print(f"== refused by modules\n   {refused}")
     print(f"== profile of ip {SHOWN} (master record)")
     print(json.dumps(profile, indent=2, default=str, sort_keys=True))
     print(f"== latest snapshot of ip {SHOWN} (run {run.isoformat()})")
     print(json.dumps(latest[1], indent=2, default=str, sort_keys=True))
+    print("== why the snapshot differs from the profile")
+    for line in differences(profile, latest[1], loaded.registrar.registry):
+        print(f"   {line}")
+    print("== next")
+    for line in next_steps(app, keyspace):
+        print(f"   next: {line}")
     return 0
+
+
+def refused_story(runtime: Runtime, registry: Any) -> str:
+    """Which module kept ``REFUSED`` out (its ``allow_entity_creation`` hook said no)."""
+    eid = runtime.config.model_spec.parse_eid("ip", REFUSED)
+    (record,) = runtime.store().load([("ip", eid)])
+    if record.exists:
+        return f"ip {REFUSED} was stored: no module refused it"
+    deciders = sorted(
+        {reg.module for reg in registry.hooks(HookKind.ALLOW_ENTITY_CREATION) if reg.entity == "ip"}
+    )
+    prefixes = runtime.config.modules.get("prefix_filter", {}).get("allowed_prefixes", [])
+    return (
+        f"ip {REFUSED}: not created, its data-points dropped: allow_entity_creation of "
+        f"{', '.join(deciders) or 'a module'} refused it (outside allowed_prefixes "
+        f"{', '.join(prefixes)}, config/modules/prefix_filter.yml)"
+    )
+
+
+def differences(profile: dict[str, Any], snapshot: dict[str, Any], registry: Any) -> list[str]:
+    """Why a snapshot value is not the profile's: a correlation module changed it, or the
+    attribute is observations (the snapshot holds the current value, confidence decayed)."""
+    writers: dict[str, list[str]] = {}
+    for reg in registry.correlation_hooks("ip"):
+        for path in reg.may_change or ():
+            writers.setdefault(path[-1], []).append(reg.module)
+    lines = []
+    for attr, stored in sorted(profile.items()):
+        if attr.startswith(("#", "_")) or attr not in snapshot:
+            continue
+        if isinstance(stored, dict) and attr in writers and stored["v"] != snapshot[attr]:
+            lines.append(
+                f"{attr}: profile {stored['v']!r}, snapshot {snapshot[attr]!r}: set at snapshot "
+                f"time by the correlation module {', '.join(writers[attr])} (it may change "
+                f"{attr}); snapshots are not written back to the profile"
+            )
+        elif isinstance(stored, list):
+            lines.append(
+                f"{attr}: profile keeps every observation with its times; the snapshot holds "
+                f"the value valid at the run, {attr}#c its confidence decayed since t2"
+            )
+    modules = sorted({reg.module for reg in registry.correlation_hooks("ip")})
+    for key in sorted(k for k in snapshot if k not in profile and "#" not in k and k != "eid"):
+        if key in writers:
+            origin = f"set by the correlation module {', '.join(writers[key])}"
+        else:  # a snapshot-only key: hooks need not declare those
+            origin = f"added by a correlation hook of ip (modules {', '.join(modules)})"
+        lines.append(f"{key}: only in the snapshot, {origin}")
+    return lines
+
+
+def next_steps(app: str, keyspace: str) -> list[str]:
+    """What to run next: the read commands on what the demo stored."""
+    where = f"--app-name {app}"
+    return [
+        f"streamcore entity get ip {SHOWN} {where}             # this profile again",
+        f"streamcore entity get ip {SHOWN} {where} --snapshot  # and its snapshot",
+        f"streamcore entity list ip {where}                     # every stored ip",
+        f"streamcore tail input {where}                         # the data-points sent",
+        'README.md, "A first application, step by step": the same flow, command by command'
+        + (
+            ""
+            if keyspace == app_keyspace(app)
+            else f" (keyspace {keyspace}: set STREAMCORE_CASSANDRA__KEYSPACE={keyspace})"
+        ),
+    ]
 
 
 def produce(settings: Settings, app: str, model: Any, data: Path) -> tuple[int, datetime]:

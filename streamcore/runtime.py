@@ -107,6 +107,8 @@ class Runtime:
 
 
 def open_runtime(settings: Settings, config: AppConfig, app_name: str) -> Runtime:
+    """Connections for ``app_name``; its keyspace resolved (``Settings.for_app``)."""
+    settings = settings.for_app(app_name)
     return Runtime(settings, config, app_name, open_session(settings.cassandra))
 
 

@@ -7,6 +7,9 @@ Read once from the environment (``STREAMCORE_`` prefix, ``__`` between nested ke
 
 from __future__ import annotations
 
+import os
+import re
+import zlib
 from typing import Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -16,6 +19,18 @@ from streamcore.limits import KAFKA_MAX_MESSAGE_BYTES, Limits
 
 DEV_KAFKA_PORT = 19092
 DEV_CASSANDRA_PORT = 19042
+DEV_PORT_BASE_ENV = "STREAMCORE_DEV_PORT_BASE"
+"""One variable that moves every dev server port (``streamcore.dev.layout``) and the
+defaults below that point at them."""
+DEV_KAFKA_OFFSET = 92
+DEV_CASSANDRA_OFFSET = 42
+
+
+def dev_port(offset: int, default: int) -> int:
+    """A dev server's port: ``STREAMCORE_DEV_PORT_BASE`` + ``offset`` when that is set."""
+    base = os.environ.get(DEV_PORT_BASE_ENV)
+    return int(base) + offset if base else default
+
 
 SECRET_OPTION_MARKERS = ("password", "secret", "sasl.oauthbearer.config", "ssl.key.pem")
 """A ``kafka.client_options`` key containing one of these holds a secret (kept as SecretStr)."""
@@ -24,7 +39,9 @@ SECRET_OPTION_MARKERS = ("password", "secret", "sasl.oauthbearer.config", "ssl.k
 class KafkaSettings(BaseModel):
     """Connection to the Kafka cluster, including SASL/SSL."""
 
-    bootstrap_servers: str = f"127.0.0.1:{DEV_KAFKA_PORT}"
+    bootstrap_servers: str = Field(
+        default_factory=lambda: f"127.0.0.1:{dev_port(DEV_KAFKA_OFFSET, DEV_KAFKA_PORT)}"
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
@@ -97,8 +114,12 @@ class CassandraSettings(BaseModel):
     """Connection to the Cassandra cluster and the keyspace the application owns."""
 
     contact_points: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
-    port: int = DEV_CASSANDRA_PORT
-    keyspace: str = "streamcore"
+    port: int = Field(default_factory=lambda: dev_port(DEV_CASSANDRA_OFFSET, DEV_CASSANDRA_PORT))
+    keyspace: str = Field(
+        default="",
+        description="The application's keyspace; empty: derived from the application name "
+        "(``app_keyspace``), so two applications on one cluster never share entities.",
+    )
     username: str | None = None
     password: SecretStr | None = None
     local_dc: str | None = None
@@ -133,6 +154,28 @@ class CassandraSettings(BaseModel):
         if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
             raise ValueError("cassandra.ssl_certfile and ssl_keyfile go together")
         return self
+
+
+def app_keyspace(app_name: str) -> str:
+    """The default keyspace of ``app_name``: lower case, ``_`` for every character CQL does
+    not allow, ``app_`` before a name that doesn't start with a letter or starts with
+    ``system``, at most 48 characters (longer names end in a hash of the whole name).
+
+    ``streamcore`` (the default application) keeps the keyspace ``streamcore``. Names that
+    map to one keyspace (``my-app``, ``my_app``) are told apart by ``streamcore setup``,
+    which records the owning application in the keyspace.
+    """
+    name = re.sub(r"[^a-z0-9_]", "_", app_name.lower())
+    if not name[:1].isalpha() or name.startswith("system"):
+        name = f"app_{name}"
+    if len(name) > KEYSPACE_MAX:
+        digest = f"{zlib.crc32(app_name.encode()):08x}"
+        name = f"{name[: KEYSPACE_MAX - 9]}_{digest}"
+    return name
+
+
+KEYSPACE_MAX = 48
+"""Cassandra's longest keyspace name."""
 
 
 class MetricsSettings(BaseModel):
@@ -314,3 +357,11 @@ class Settings(BaseSettings):
         default=False,
         description="Let unchanged DP³ modules (importing dp3.common.*) load and run.",
     )
+
+    def for_app(self, app_name: str) -> Settings:
+        """These settings with the keyspace resolved for ``app_name`` (``app_keyspace``)
+        when none is set; every process calls this once, at its composition root."""
+        if self.cassandra.keyspace:
+            return self
+        cassandra = self.cassandra.model_copy(update={"keyspace": app_keyspace(app_name)})
+        return self.model_copy(update={"cassandra": cassandra})

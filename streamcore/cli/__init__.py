@@ -9,12 +9,14 @@ import click
 from streamcore.cli.control import control
 from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
+from streamcore.cli.read import entity, tail
 from streamcore.cli.run import worker
 from streamcore.cli.scheduler import scheduler
 from streamcore.cli.snapshots import make_snapshots, snapshots
 
 
 @click.group()
+@click.version_option(package_name="streamcore", prog_name="streamcore")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def main(verbose: bool) -> None:
     """streamcore: entity-profile stream processing on Kafka and Cassandra."""
@@ -33,3 +35,5 @@ main.add_command(control)
 main.add_command(snapshots)
 main.add_command(make_snapshots)
 main.add_command(scheduler)
+main.add_command(entity)
+main.add_command(tail)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 import sys
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
 
 import click
 
@@ -56,14 +59,32 @@ def load_config_or_exit(config_dir: str) -> AppConfig:
 
 @click.command("check-config")
 @click.argument("config_dir", type=click.Path(file_okay=False))
-def check_config(config_dir: str) -> None:
-    """Check a DP³ configuration directory; list every problem (file: key path: message)."""
+@app_name_option
+def check_config(config_dir: str, app_name: str) -> None:
+    """Check a DP³ configuration directory; list every problem (file: key path: message).
+
+    Every file is validated, then the enabled modules are loaded in a dry run (imported,
+    constructed with the real registrar, their hooks registered; ``start()`` is not
+    called): a module that would not load is reported as ``file:line: message``. Settings
+    that are accepted but ignored are listed as warnings. Exit status 1 if any error.
+    """
+    from streamcore.config.ignored import ignored_settings
+    from streamcore.module.check import dry_run_modules
+
     config = load_config_or_exit(config_dir)
+    for warning in ignored_settings(config):
+        click.echo(f"warning: {warning}", err=True)
+    problems = dry_run_modules(config, app_name, dp3_compat=Settings().dp3_compat)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) loading the modules of {config_dir}", err=True)
+        sys.exit(1)
     model = config.model_spec
     click.echo(
         f"OK: {len(model.entities)} entity types, {len(model.attributes)} attributes, "
         f"{len(config.modules)} module configs, "
-        f"{len(config.processing_core.enabled_modules)} enabled modules"
+        f"{len(config.processing_core.enabled_modules)} enabled modules (loaded in a dry run)"
     )
 
 
@@ -71,11 +92,22 @@ def check_config(config_dir: str) -> None:
 @click.argument("config_dir", type=click.Path(exists=True, file_okay=False))
 @app_name_option
 def setup(config_dir: str, app_name: str) -> None:
-    """Create the application's topics (and storage), leaving what already exists."""
+    """Create the application's topics, keyspace and tables, leaving what already exists.
+
+    The keyspace (default: derived from the app name) is claimed for the application;
+    setup refuses (exit 1) a keyspace another application owns.
+    """
+    from streamcore.state.setup import KeyspaceOwnedError
+
     config = load_config_or_exit(config_dir)
     settings = Settings()
     for step in SETUP_STEPS:
-        for line in step(settings, app_name, config):
+        try:
+            lines = step(settings, app_name, config)
+        except KeyspaceOwnedError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        for line in lines:
             click.echo(line)
 
 
@@ -84,22 +116,73 @@ def setup(config_dir: str, app_name: str) -> None:
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 @app_name_option
 @click.option("--batch", default=1000, show_default=True, help="Data-points grouped per send.")
-def produce(config_dir: str, source: TextIO, app_name: str, batch: int) -> None:
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr (default: when stderr is a terminal and SOURCE a file).",
+)
+def produce(
+    config_dir: str, source: TextIO, app_name: str, batch: int, progress: bool | None
+) -> None:
     """Send data-points in DP³'s JSON format (array or JSON lines) from SOURCE (default stdin).
 
-    Each bad item (breaking the model or an input limit, see STREAMCORE_LIMITS__*) is
-    reported with its line number and skipped; the rest are sent, grouped into one task per
-    entity. Exit status 1 if any item was rejected.
+    The input is read as a stream (time linear in its size, memory bounded whatever the
+    size). Each bad item (breaking the model or an input limit, see STREAMCORE_LIMITS__*)
+    is reported with its line number and skipped; the rest are sent, the data-points of
+    each --batch grouped into one message (task) per entity. Exit status 1 if any item was
+    rejected or not delivered.
     """
-    from streamcore.codec.dp3json import read_items
+    from streamcore.codec.dp3json import stream_items
+    from streamcore.kafka.clients import make_admin
+    from streamcore.kafka.topics import existing_topics
+
+    config = load_config_or_exit(config_dir)
+    settings = Settings()
+    topic = settings.topics.name("input", app_name)
+    if topic not in existing_topics(make_admin(settings.kafka)):
+        click.echo(
+            f"error: topic {topic} does not exist; create the application's topics first:\n"
+            f"  streamcore setup {config_dir} --app-name {app_name}",
+            err=True,
+        )
+        sys.exit(1)
+    size = _file_size(source)
+    show = progress if progress is not None else size is not None and sys.stderr.isatty()
+    with click.progressbar(
+        length=size or 0, label="producing", file=sys.stderr, hidden=not show
+    ) as bar:
+        counts = _send_items(
+            settings, app_name, config, stream_items(source, on_read=bar.update), batch
+        )
+    click.echo(counts.summary(topic))
+    if counts.rejected or counts.failed:
+        sys.exit(1)
+
+
+class ProduceCounts:
+    """What ``produce`` did, for its summary line: data-points and messages are not the
+    same count (one message carries every data-point of an entity in a batch)."""
+
+    def __init__(self) -> None:
+        self.data_points = self.messages = self.rejected = self.delivered = self.failed = 0
+
+    def summary(self, topic: str) -> str:
+        return (
+            f"sent {self.data_points} data-points in {self.messages} messages to {topic} "
+            f"({self.delivered} messages delivered, {self.failed} failed); "
+            f"rejected {self.rejected} data-points"
+        )
+
+
+def _send_items(
+    settings: Settings, app_name: str, config: AppConfig, items: Iterable[Any], batch: int
+) -> ProduceCounts:
     from streamcore.model.datapoint import DataPoint, DataPointTask
     from streamcore.producer import DataPointProducer
 
-    config = load_config_or_exit(config_dir)
-    model = config.model_spec
-    rejected = sent = 0
+    counts = ProduceCounts()
     pending: list[DataPoint] = []
-    with DataPointProducer(Settings(), app_name, model) as producer:
+    with DataPointProducer(settings, app_name, config.model_spec) as producer:
 
         def send_pending() -> None:
             tasks: dict[tuple[str, object], DataPointTask] = {}
@@ -109,14 +192,14 @@ def produce(config_dir: str, source: TextIO, app_name: str, batch: int) -> None:
             for task in tasks.values():
                 try:  # the grouped task may still be over the message limit
                     producer.send(task)
+                    counts.messages += 1
+                    counts.data_points += len(task.data_points)
                 except InvalidDataPointError as exc:
-                    nonlocal rejected, sent
-                    rejected += len(task.data_points)
-                    sent -= len(task.data_points)
+                    counts.rejected += len(task.data_points)
                     click.echo(f"{task.etype} {task.eid}: {exc}", err=True)
             pending.clear()
 
-        for item in read_items(source.read()):
+        for item in items:
             dp, error = item.data_point, item.error
             if dp is not None:
                 try:  # validate alone, so one bad item never takes others down with it
@@ -124,20 +207,24 @@ def produce(config_dir: str, source: TextIO, app_name: str, batch: int) -> None:
                 except InvalidDataPointError as exc:
                     error = str(exc)
             if dp is None or error is not None:
-                rejected += 1
+                counts.rejected += 1
                 click.echo(f"line {item.line}: {error}", err=True)
                 continue
             pending.append(dp)
-            sent += 1
             if len(pending) >= batch:
                 send_pending()
         send_pending()
-    click.echo(
-        f"sent {sent} data-points to {producer.topic} "
-        f"({producer.delivered} delivered, {producer.failed} failed); rejected {rejected}"
-    )
-    if rejected or producer.failed:
-        sys.exit(1)
+    counts.delivered, counts.failed = producer.delivered, producer.failed
+    return counts
+
+
+def _file_size(source: TextIO) -> int | None:
+    """The size of a regular file (for the progress bar); None for a pipe or a terminal."""
+    try:
+        status = os.fstat(source.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
 
 
 __all__ = ["SETUP_STEPS", "SetupStep", "check_config", "produce", "setup"]

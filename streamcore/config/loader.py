@@ -27,6 +27,7 @@ from streamcore.config.sections import (
 )
 from streamcore.errors import ConfigError, ConfigProblem
 from streamcore.model.modelspec import ModelSpec, build_model_spec, pydantic_problems
+from streamcore.model.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -162,14 +163,15 @@ def _check_modules(base: Path, core: ProcessingCoreConfig, problems: list[Config
             )
         )
         return
+    present = [p.stem for p in modules_dir.glob("*.py")] + [
+        p.parent.name for p in modules_dir.glob("*/__init__.py")
+    ]
     for index, name in enumerate(core.enabled_modules):
-        if not (
-            (modules_dir / f"{name}.py").is_file() or (modules_dir / name / "__init__.py").is_file()
-        ):
+        if name not in present:
             problems.append(
                 ConfigProblem(
                     "processing_core.yml",
                     f"enabled_modules.{index}",
-                    f"module '{name}' not found in {modules_dir}",
+                    f"module '{name}' not found in {modules_dir}" + did_you_mean(name, present),
                 )
             )

@@ -82,7 +82,9 @@ class SnapshotsConfig(Section):
 
 
 class SnapshotCleaning(Section):
-    schedule: CronExpression
+    schedule: CronExpression | None = Field(
+        default=None, description="DP³'s cleaning schedule; accepted and ignored (TTL)."
+    )
     older_than: Duration
 
 
@@ -124,10 +126,21 @@ class ControlConfig(Section):
     allowed_actions: list[ControlActionName] = Field(default_factory=list)
 
 
+class GarbageCollectorConfig(Section):
+    """``garbage_collector.yml`` (DP³'s): when the collector runs."""
+
+    collection_rate: CronExpression = CronExpression(hour="3", minute="0", second="0")
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> GarbageCollectorConfig:
+        return cls.model_validate(raw or {})
+
+
 SECTIONS: dict[str, type[Section]] = {
     "processing_core": ProcessingCoreConfig,
     "snapshots": SnapshotsConfig,
     "history_manager": HistoryManagerConfig,
     "updater": UpdaterConfig,
     "control": ControlConfig,
+    "garbage_collector": GarbageCollectorConfig,
 }

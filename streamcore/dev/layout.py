@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import ClassVar, Self
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streamcore.settings import DEV_CASSANDRA_PORT, DEV_KAFKA_PORT
+from streamcore.settings import (
+    DEV_CASSANDRA_OFFSET,
+    DEV_CASSANDRA_PORT,
+    DEV_KAFKA_OFFSET,
+    DEV_KAFKA_PORT,
+    DEV_PORT_BASE_ENV,
+)
 
 
 def _default_cache_dir() -> Path:
@@ -20,9 +27,32 @@ class DevSettings(BaseSettings):
     """Ports sit off the standard ones (9092, 9042) so a user's own servers are left alone.
 
     Environment: ``STREAMCORE_DEV_<FIELD>``, e.g. ``STREAMCORE_DEV_CASSANDRA_HEAP=768M``.
+    ``STREAMCORE_DEV_PORT_BASE=B`` moves every port not set on its own to ``B`` + its
+    offset in ``PORT_OFFSETS`` (the application's default Kafka and Cassandra addresses
+    follow, see ``streamcore.settings.dev_port``).
     """
 
-    model_config = SettingsConfigDict(env_prefix="STREAMCORE_DEV_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="STREAMCORE_DEV_", extra="ignore", populate_by_name=True
+    )
+
+    PORT_OFFSETS: ClassVar[dict[str, int]] = {
+        "kafka_port": DEV_KAFKA_OFFSET,
+        "kafka_controller_port": DEV_KAFKA_OFFSET + 1,
+        "kafka_secure_port": DEV_KAFKA_OFFSET + 2,
+        "cassandra_port": DEV_CASSANDRA_OFFSET,
+        "cassandra_storage_port": 70,
+        "cassandra_jmx_port": 71,
+    }
+    PORT_SHIFT: ClassVar[int] = 0
+    """Added to every port moved by ``port_base`` (the secure pair sits 100 above)."""
+
+    port_base: int | None = Field(
+        default=None,
+        ge=1024,
+        le=65000,
+        validation_alias=AliasChoices("port_base", DEV_PORT_BASE_ENV),
+    )
 
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     state_dir: Path = Field(default_factory=lambda: Path.cwd() / ".streamcore" / "dev")
@@ -53,6 +83,14 @@ class DevSettings(BaseSettings):
     """Cassandra's default superuser, created at first start with PasswordAuthenticator."""
     cassandra_password: SecretStr = SecretStr("cassandra")
 
+    @model_validator(mode="after")
+    def _ports_from_base(self) -> Self:
+        if self.port_base is not None:
+            for name, offset in self.PORT_OFFSETS.items():
+                if name not in self.model_fields_set:
+                    setattr(self, name, self.port_base + offset + self.PORT_SHIFT)
+        return self
+
     def server_dir(self, name: str) -> Path:
         """Config, data, log and pid file of one server."""
         return self.state_dir.resolve() / name
@@ -66,7 +104,10 @@ class SecureDevSettings(DevSettings):
     The credentials are fixed, well-known dev values: for tests on this machine only.
     """
 
-    model_config = SettingsConfigDict(env_prefix="STREAMCORE_DEV_SECURE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="STREAMCORE_DEV_SECURE_", extra="ignore", populate_by_name=True
+    )
+    PORT_SHIFT: ClassVar[int] = 100
 
     state_dir: Path = Field(default_factory=lambda: Path.cwd() / ".streamcore" / "dev-secure")
     secure: bool = True

@@ -22,9 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from streamcore.config.sections import CronExpression
+from streamcore.config.sections import GarbageCollectorConfig
 from streamcore.errors import ConfigError
 from streamcore.history.lifetimes import linked_eids, referrers, ttl_expired, ttl_types, weak_types
 from streamcore.history.scan import EntityScan, scan_eids, scan_records
@@ -34,17 +32,7 @@ from streamcore.updater.updater import TaskSink
 
 log = logging.getLogger(__name__)
 
-
-class GarbageCollectorConfig(BaseModel):
-    """``garbage_collector.yml`` (DP³'s): when the collector runs."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    collection_rate: CronExpression = CronExpression(hour="3", minute="0", second="0")
-
-    @classmethod
-    def from_raw(cls, raw: Any) -> GarbageCollectorConfig:
-        return cls.model_validate(raw or {})
+__all__ = ["GarbageCollector", "GarbageCollectorConfig"]
 
 
 class GarbageCollector:

@@ -62,6 +62,21 @@ class TopicReader:
             for tp in found
         ]
 
+    def seek_from_end(self, count: int) -> None:
+        """Move every partition back to ``count`` offsets before its end (transaction
+        markers take offsets too, so a transactional topic may give fewer messages)."""
+        offsets = []
+        for p in self.partitions:
+            low, high = self._consumer.get_watermark_offsets(
+                TopicPartition(self.topic, p), timeout=10
+            )
+            offsets.append(TopicPartition(self.topic, p, max(low, high - count)))
+        self._consumer.assign(offsets)
+
+    def read_available(self, timeout: float = 30.0) -> list[InputRecord]:
+        """Every record from the current positions to the topic's end as of now."""
+        return self.read_to(self.end_offsets(), timeout)
+
     def end_offsets(self) -> dict[int, int]:
         """Partition -> the offset the next message will get (asks the broker)."""
         return {

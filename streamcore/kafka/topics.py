@@ -72,3 +72,8 @@ def ensure_topics(
     report.created.sort()
     report.existing.sort()
     return report
+
+
+def existing_topics(admin: AdminClient, timeout: float = 10.0) -> set[str]:
+    """The cluster's topic names (a metadata request for all topics never creates one)."""
+    return set(admin.list_topics(timeout=timeout).topics)

@@ -23,6 +23,7 @@ from streamcore.model.spec import (
     AttrSpecType,
     EntitySpec,
 )
+from streamcore.model.suggest import did_you_mean
 from streamcore.model.validate import AnyAttrSpec, DataPointCheck, compile_check
 from streamcore.model.values import Parser, eid_parser
 
@@ -108,7 +109,9 @@ class ModelSpec:
         etype = task.etype
         checks = self._checks.get(etype)
         if checks is None:
-            raise InvalidDataPointError(f"unknown entity type {short_repr(etype)}")
+            raise InvalidDataPointError(
+                f"unknown entity type {short_repr(etype)}" + did_you_mean(str(etype), self.entities)
+            )
         raw_eid = task.eid
         try:
             eid = self._eid_parsers[etype](raw_eid)
@@ -138,6 +141,7 @@ class ModelSpec:
             if check is None:
                 raise InvalidDataPointError(
                     f"{etype} {eid}: unknown attribute {short_repr(dp.attr)}"
+                    + did_you_mean(str(dp.attr), checks)
                 )
             value = dp.v
             try:

@@ -21,6 +21,7 @@ from typing import Any
 from streamcore.errors import HookCycleError, UnknownHookTargetError
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import AttrSpecClassic
+from streamcore.model.suggest import did_you_mean
 from streamcore.module.hooks import AttrPath, HookRegistration
 
 Vertex = HookRegistration | str  # a hook, or an attribute as "etype.attr"
@@ -78,7 +79,7 @@ class CorrelationGraph:
             if spec is None:
                 raise UnknownHookTargetError(
                     f"{reg.describe()}: invalid path '{shown}', '{current}' has no attribute "
-                    f"'{step}'."
+                    f"'{step}'." + did_you_mean(step, self._model_spec.entity_attributes[current])
                 )
             if index == len(path) - 1:
                 return f"{current}.{step}"

@@ -33,6 +33,7 @@ from streamcore.errors import (
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.primitives import parse_duration
 from streamcore.model.spec import AttrType
+from streamcore.model.suggest import did_you_mean
 from streamcore.module.flag import SharedFlag
 from streamcore.module.hooks import (
     ENTITY_HOOK_KINDS,
@@ -315,14 +316,19 @@ class CallbackRegistrar:
 
     def _entity(self, entity: str) -> str:
         if entity not in self.model_spec.entities:
-            raise UnknownHookTargetError(f"Entity '{entity}' does not exist.")
+            raise UnknownHookTargetError(
+                f"Entity '{entity}' does not exist."
+                + did_you_mean(str(entity), self.model_spec.entities)
+            )
         return entity
 
     def _attribute(self, entity: str, attr: str) -> AttrType:
-        spec = self.model_spec.entity_attributes[self._entity(entity)].get(attr)
+        specs = self.model_spec.entity_attributes[self._entity(entity)]
+        spec = specs.get(attr)
         if spec is None:
             raise UnknownHookTargetError(
                 f"Cannot register hook for attribute {entity}/{attr}, are you sure it exists?"
+                + did_you_mean(str(attr), specs)
             )
         return spec.t
 

@@ -10,6 +10,9 @@ so history retention costs no sweep.
 whole-type scans (snapshots, periodic updaters) without a full-table scan.
 
 ``partition_fence``: the current fence of each input partition (``fence.py``).
+
+``app_owner``: the application that owns the keyspace (one row, written by ``streamcore
+setup`` with a lightweight transaction), so a second application never silently shares it.
 """
 
 from __future__ import annotations
@@ -49,6 +52,13 @@ TABLES = (
     )
     """,
     FENCE_DDL,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.app_owner (
+        key text PRIMARY KEY,
+        app_name text,
+        created timestamp
+    )
+    """,
     *SNAPSHOT_TABLES,
 )
 

@@ -9,10 +9,10 @@ from streamcore.settings import Settings
 
 
 def test_demo_runs_the_whole_flow(
-    settings: Settings, app_name: str, keyspace: str, capsys: pytest.CaptureFixture[str]
+    settings: Settings, app_name: str, keyspace: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     assert demo.main(app=app_name, keyspace=keyspace, base=settings) == 0
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()
     assert f"topic {app_name}.input: created" in out
     assert "line 14: rejected: ip 192.0.2.30, attribute 'asn'" in out
     assert "sent 7 data-points (7 delivered)" in out
@@ -21,3 +21,16 @@ def test_demo_runs_the_whole_flow(
     snapshot = out.split("== latest snapshot", 1)[1]
     assert '"risk_score": 10' in snapshot  # computed by the correlation module port_risk
     assert '"services": [' in snapshot
+    # The story: what was refused and by which module, why the snapshot differs, what next.
+    assert (
+        "ip 8.8.8.8: not created, its data-points dropped: allow_entity_creation of "
+        "prefix_filter refused it" in out
+    )
+    assert (
+        "risk: profile 'medium', snapshot 'low': set at snapshot time by the correlation "
+        "module port_risk" in out
+    )
+    assert "risk_score: only in the snapshot" in out
+    assert f"next: streamcore entity get ip 192.0.2.10 --app-name {app_name}" in out
+    assert f"STREAMCORE_CASSANDRA__KEYSPACE={keyspace}" in out  # the test's own keyspace
+    assert "%4|" not in err and "%5|" not in err  # no raw librdkafka warnings

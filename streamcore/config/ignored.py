@@ -1,0 +1,93 @@
+"""Settings a DP³ configuration may hold that streamcore accepts but does not use.
+
+An existing DP³ configuration directory loads unchanged, but a user who sets one of these
+expects an effect; ``check-config`` lists each one present as a warning saying what takes
+its place. Also warned: ``*.yml`` files DP³ does not define, and module configuration files
+of modules that are not enabled (often a misspelled name).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from streamcore.config.loader import AppConfig
+from streamcore.errors import ConfigProblem
+from streamcore.model.suggest import did_you_mean
+
+IGNORED_FILES = {
+    "database": "MongoDB connection; streamcore stores in Cassandra (STREAMCORE_CASSANDRA__*)",
+    "event_logging": "Redis event logging; streamcore counts events as Prometheus metrics",
+    "api": "DP³'s API process settings; not used by streamcore",
+    "telemetry": "DP³'s telemetry; streamcore serves Prometheus /metrics",
+    "common": "an old DP³ layout's shared file; not used by streamcore",
+}
+"""Whole files DP³ reads and streamcore does not, with what to use instead."""
+
+IGNORED_KEYS: dict[tuple[str, str], str] = {
+    ("processing_core", "msg_broker"): "RabbitMQ; streamcore uses Kafka (STREAMCORE_KAFKA__*)",
+    ("processing_core", "worker_threads"): "a worker processes one batch at a time",
+    ("processing_core", "max_inline_generated_tasks"): "derived tasks always go to the input topic",
+    ("history_manager", "datapoint_cleaning_schedule"): (
+        "old data-points expire by Cassandra TTL from the attribute's max_age"
+    ),
+    ("history_manager", "mark_datapoints_schedule"): "deprecated in DP³",
+    ("history_manager", "datapoint_archivation"): "expired data-points are not archived",
+    ("updater", "cache_management_cron"): "the updater keeps no cache to clean",
+    ("updater", "cache_max_entries"): "the updater keeps no cache to clean",
+}
+"""Keys of the typed sections that are parsed (so an old file loads) and never read."""
+
+NESTED_IGNORED: dict[tuple[str, str, str], str] = {
+    ("history_manager", "snapshot_cleaning", "schedule"): (
+        "snapshots expire by Cassandra TTL after older_than"
+    ),
+}
+
+KNOWN_FILES = {
+    "processing_core",
+    "snapshots",
+    "history_manager",
+    "updater",
+    "control",
+    "garbage_collector",
+    "db_entities",
+    "modules",
+}
+
+
+def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
+    """Warnings for every accepted-but-ignored setting present in ``config``'s files."""
+    raw: dict[str, Any] = dict(config.raw)
+    warnings = [
+        ConfigProblem(f"{name}.yml", "", f"accepted and ignored: {why}")
+        for name, why in IGNORED_FILES.items()
+        if name in raw
+    ]
+    for (section, key), why in IGNORED_KEYS.items():
+        if key in (raw.get(section) or {}):
+            warnings.append(ConfigProblem(f"{section}.yml", key, f"accepted and ignored: {why}"))
+    for (section, key, inner), why in NESTED_IGNORED.items():
+        if inner in ((raw.get(section) or {}).get(key) or {}):
+            warnings.append(
+                ConfigProblem(f"{section}.yml", f"{key}.{inner}", f"accepted and ignored: {why}")
+            )
+    known = KNOWN_FILES | IGNORED_FILES.keys()
+    for name in sorted(raw.keys() - known):
+        warnings.append(
+            ConfigProblem(
+                f"{name}.yml",
+                "",
+                "not a DP³ configuration file; only modules read it (PlatformConfig.config)"
+                + did_you_mean(name, known),
+            )
+        )
+    enabled = config.processing_core.enabled_modules
+    for name in sorted(config.modules.keys() - set(enabled)):
+        warnings.append(
+            ConfigProblem(
+                f"modules/{name}.yml",
+                "",
+                "configuration of a module that is not enabled" + did_you_mean(name, enabled),
+            )
+        )
+    return warnings
