@@ -119,7 +119,7 @@ def _report(result: SendResult, status: bool, timeout: float) -> None:
     for replica, ack in sorted(result.acks.items()):
         if status:
             click.echo(f"  {replica} ({ack.role}):")
-            for line in ack.detail.split("; "):
+            for line in ack.detail.removeprefix("pong").removeprefix(": ").split("; "):
                 click.echo(f"    {line}")
             continue
         click.echo(f"  {replica} ({ack.role}): {ack.outcome.value}: {ack.detail}")

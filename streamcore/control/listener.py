@@ -208,7 +208,8 @@ class ControlListener:
         log.info("control: %s (offset %d) %s", action, offset, _arguments(message))
         outcome, detail = self.actions.run(message, offset)
         if message.action is ControlAction.PING and outcome is Outcome.APPLIED:
-            detail = self.configs.describe() or detail
+            described = self.configs.describe()
+            detail = f"{detail}: {described}" if described else detail
         level = logging.ERROR if outcome is Outcome.FAILED else logging.INFO
         log.log(level, "control: %s (offset %d) %s: %s", action, offset, outcome.value, detail)
         if self._observer is not None:
