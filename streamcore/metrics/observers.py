@@ -9,6 +9,10 @@
 - ``ConsumerMetrics.sample`` reads lag, assignment and rebalances from the consumer; the
   worker calls it between batches (it throttles itself);
 - ``ControlMetrics`` is the control listener's ``ControlObserver``.
+
+Label values known in advance (retry and refusal reasons, a module's config errors, a
+hook's timeouts) are created at 0 when their observer starts: a rate over a series that
+does not exist is "no data" on the dashboard and in an alert, not the 0 it should be.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any, NamedTuple, Protocol
 
 from prometheus_client import Counter, Histogram
 
+from streamcore.control.signing import Refusal
+from streamcore.ingest.retry import RETRY_REASONS
 from streamcore.ingest.worker import BatchResult, StateStore
 from streamcore.metrics.catalog import Metrics
 from streamcore.state.record import EntityRecord
@@ -72,6 +78,7 @@ class HookMetrics:
             m.hook_seconds.labels(*labels),
             m.hook_emitted.labels(*labels),
         )
+        m.hook_timeouts.labels(module, str(hook))  # created at 0 (see the module docstring)
         self._children[(module, hook, etype, attr)] = children
         return children
 
@@ -81,6 +88,8 @@ class IngestMetrics:
 
     def __init__(self, metrics: Metrics) -> None:
         self._m = metrics
+        for reason in RETRY_REASONS:
+            metrics.batch_retries.labels(reason)
 
     def batch_done(self, result: BatchResult, seconds: float) -> None:
         m = self._m
@@ -172,12 +181,15 @@ class ControlMetrics:
 
     def __init__(self, metrics: Metrics) -> None:
         self._m = metrics
+        for reason in (Refusal.UNSIGNED, Refusal.BAD_SIGNATURE, Refusal.REPLAYED):
+            metrics.control_refused.labels(reason)
 
     def handled(self, action: str, outcome: str) -> None:
         self._m.control_messages.labels(action, outcome).inc()
 
     def config_version(self, module: str, version: int) -> None:
         self._m.module_config_version.labels(module).set(version)
+        self._m.module_config_errors.labels(module)
 
     def config_refused(self, module: str) -> None:
         self._m.module_config_errors.labels(module).inc()
