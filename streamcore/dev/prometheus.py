@@ -120,6 +120,11 @@ class DevPrometheus:
         """``/api/v1/targets``: each target's job, scrape URL and health."""
         return list(self._api("targets", {"state": "active"})["activeTargets"])
 
+    def rules(self) -> list[dict[str, Any]]:
+        """``/api/v1/rules``: every loaded rule with its health and, for alerts, its state."""
+        groups = self._api("rules", {})["groups"]
+        return [rule for group in groups for rule in group["rules"]]
+
     def _api(self, path: str, params: dict[str, str]) -> dict[str, Any]:
         url = f"{self.url}/api/v1/{path}?{urllib.parse.urlencode(params)}"
         try:

@@ -1,6 +1,7 @@
 """A real Prometheus scrapes a worker, a snapshot worker and a scheduler, each a
 ``streamcore`` process, under a small load; then every PromQL expression of the Grafana
-dashboard must return a number through Prometheus's HTTP API.
+dashboard must return a number through Prometheus's HTTP API. The same Prometheus loads
+the shipped alert rules, which must evaluate without error.
 
 A panel whose query returns nothing (a metric declared but never recorded, a label
 that never gets a value, a misspelt name) shows "No data" to an operator, and fails here.
@@ -34,7 +35,9 @@ from streamcore.producer import DataPointProducer
 from streamcore.runtime import Runtime
 from streamcore.settings import Settings
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards" / "streamcore.json"
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "dashboards" / "streamcore.json"
+ALERTS = ROOT / "helm" / "streamcore" / "files" / "alerts.yml"
 CONFIG = CONFIGS / "prometheus"
 ENTITIES = 20
 
@@ -144,6 +147,7 @@ def test_every_dashboard_query_returns_a_number(
             free_port(),
             [(role, f"127.0.0.1:{port}") for role, port in ports.items()],
             scrape_interval="1s",
+            rule_files=[ALERTS],
         )
         prometheus.start()
         stack.callback(prometheus.stop)
@@ -167,6 +171,7 @@ def test_every_dashboard_query_returns_a_number(
         while empty(expected) and time.monotonic() < deadline:
             time.sleep(1)
         time.sleep(15)
+        rules = prometheus.rules()
         up = {s["metric"]["job"]: s["value"][1] for s in prometheus.query("up")}
         missing = empty(expected)
         awaiting_with_data = sorted(
@@ -174,6 +179,11 @@ def test_every_dashboard_query_returns_a_number(
         )
 
     assert up == dict.fromkeys(roles, "1")
+    # The shipped alert rules load and evaluate on these metrics; no worker alert fires.
+    assert {rule["name"] for rule in rules} >= {"StreamcoreWorkerDown", "StreamcoreNoWorker"}
+    assert all(rule["health"] == "ok" for rule in rules), rules
+    firing = {rule["name"] for rule in rules if rule["state"] != "inactive"}
+    assert not firing & {"StreamcoreWorkerDown", "StreamcoreNoWorker", "StreamcoreWorkerStalled"}
     titles = {expr: title for title, expr in queries}
     assert not missing, "panels without data:\n" + "\n".join(f"  {titles[e]}: {e}" for e in missing)
     assert not awaiting_with_data, (
