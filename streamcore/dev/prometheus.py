@@ -22,7 +22,9 @@ from typing import Any
 from streamcore.dev.process import ManagedProcess
 from streamcore.errors import DevServerError
 
-TOOLS_BIN = Path(__file__).resolve().parents[2] / ".tools" / "bin"
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS_BIN = ROOT / ".tools" / "bin"
+ALERT_RULES = ROOT / "helm" / "streamcore" / "files" / "alerts.yml"
 
 
 def find_tool(name: str) -> Path:
