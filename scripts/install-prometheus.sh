@@ -18,15 +18,9 @@ set -euo pipefail
 PROMETHEUS_VERSION=3.16.0
 MODULE_VERSION=v0.316.0
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN="$ROOT/.tools/bin"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/streamcore-tools"
-mkdir -p "$BIN" "$CACHE"
-
-export GOMODCACHE="$CACHE/go-mod" GOCACHE="$CACHE/go-build" GOBIN="$BIN"
-export GOFLAGS="-buildvcs=false" CGO_ENABLED=0
-
-log() { printf 'install-prometheus: %s\n' "$*" >&2; }
+LOG_NAME=install-prometheus
+# shellcheck source=lib/go-tools.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-tools.sh"
 
 installed() {
   local tool=$1

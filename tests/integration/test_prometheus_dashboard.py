@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from control_support import cli
 from support import CONFIGS, application, wait_for
-from test_metrics_http import free_port, get
+from test_metrics_http import free_port, get, process_env
 
 from streamcore.dev.prometheus import DevPrometheus
 from streamcore.kafka.clients import DeliveryReport, make_producer
@@ -80,18 +79,13 @@ def has_a_number(prometheus: DevPrometheus, expr: str) -> bool:
 
 def start(role: str, runtime: Runtime, port: int, log: Path) -> subprocess.Popen[bytes]:
     """``streamcore <role> CONFIG`` for the test's application, /metrics on ``port``."""
-    env = {
-        **os.environ,
-        "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": runtime.settings.kafka.bootstrap_servers,
-        "STREAMCORE_CASSANDRA__PORT": str(runtime.settings.cassandra.port),
-        "STREAMCORE_CASSANDRA__KEYSPACE": runtime.settings.cassandra.keyspace,
-        "STREAMCORE_METRICS__HOST": "127.0.0.1",
-        "STREAMCORE_METRICS__PORT": str(port),
-    }
     command = [sys.executable, "-m", "streamcore.cli", role, str(CONFIG)]
     with log.open("wb") as out:  # a file, not a pipe: a full pipe would block the process
         return subprocess.Popen(
-            [*command, "--app-name", runtime.app_name], env=env, stdout=out, stderr=out
+            [*command, "--app-name", runtime.app_name],
+            env=process_env(runtime, port),
+            stdout=out,
+            stderr=out,
         )
 
 
