@@ -13,7 +13,9 @@ from streamcore.cli import main
 from streamcore.dev.prometheus import DevPrometheus
 
 
-def test_dev_prometheus_scrapes_its_targets_and_stops(tmp_path: Path) -> None:
+def test_dev_prometheus_scrapes_its_targets_and_stops(
+    tmp_path: Path, prometheus_binary: Path
+) -> None:
     port = free_port()
     env = {"STREAMCORE_DEV_STATE_DIR": str(tmp_path)}
     runner = CliRunner()

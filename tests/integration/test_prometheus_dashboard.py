@@ -126,7 +126,7 @@ def send_load(runtime: Runtime) -> None:
 
 
 def test_every_dashboard_query_returns_a_number(
-    settings: Settings, app_name: str, keyspace: str, tmp_path: Path
+    settings: Settings, app_name: str, keyspace: str, tmp_path: Path, prometheus_binary: Path
 ) -> None:
     queries = dashboard_queries()
     assert {expr for _, expr in queries} >= AWAITING_LIFECYCLE, "stale AWAITING_LIFECYCLE"
@@ -142,6 +142,7 @@ def test_every_dashboard_query_returns_a_number(
             [(role, f"127.0.0.1:{port}") for role, port in ports.items()],
             scrape_interval="1s",
             rule_files=[ALERTS],
+            binary=prometheus_binary,
         )
         prometheus.start()
         stack.callback(prometheus.stop)

@@ -3,18 +3,14 @@ scenario and silent beside it (promtool test rules), and over metrics streamcore
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from streamcore.dev.prometheus import find_tool
-from streamcore.errors import DevServerError
 from streamcore.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,16 +23,6 @@ AWAITING_LIFECYCLE = {
 }
 """Metrics the rules use that the scheduler does not export yet (branch lifecycle adds
 them); once the catalog declares them this test fails, and the set is to be deleted."""
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Path:
-    try:
-        return find_tool("promtool")
-    except DevServerError as exc:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI=true: {exc}", pytrace=False)
-        pytest.skip(str(exc))
 
 
 def run(promtool: Path, *args: str) -> subprocess.CompletedProcess[str]:
