@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from support import IN_CI, delete_topics_with_prefix
 
 from streamcore.dev import DevServers
+from streamcore.dev.prometheus import find_tool
 from streamcore.errors import DevServerError
 from streamcore.settings import CassandraSettings, KafkaSettings, Settings
 
@@ -29,6 +31,27 @@ def dev_servers() -> DevServers:
             pytest.fail(f"dev servers unavailable under CI: {exc}")
         pytest.skip(f"dev servers unavailable (run `streamcore dev up`): {exc}")
     return servers
+
+
+def prometheus_tool(name: str) -> Path:
+    """``prometheus`` or ``promtool`` from scripts/install-prometheus.sh: a missing one
+    fails the run under CI and skips the test elsewhere."""
+    try:
+        return find_tool(name)
+    except DevServerError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    return prometheus_tool("promtool")
+
+
+@pytest.fixture(scope="session")
+def prometheus_binary() -> Path:
+    return prometheus_tool("prometheus")
 
 
 @pytest.fixture(scope="session")
