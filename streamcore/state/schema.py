@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 
+from streamcore.state.api_schema import API_TABLES
 from streamcore.state.fence import FENCE_DDL
 from streamcore.state.snapshot_schema import SNAPSHOT_TABLES
 
@@ -50,6 +51,7 @@ TABLES = (
     """,
     FENCE_DDL,
     *SNAPSHOT_TABLES,
+    *API_TABLES,
 )
 
 

@@ -7,6 +7,11 @@ written with a TTL (``history_manager.yml`` ``snapshot_cleaning.older_than``), s
 costs no sweep; time-window compaction drops whole expired SSTables instead of compacting
 tombstones.
 
+``latest_snapshots``: the newest snapshot of every entity, spread over ``INDEX_BUCKETS``
+partitions per type (as ``entity_index``), written with each snapshot (same TTL), so the
+API lists and filters entities by reading one row per entity instead of one partition per
+entity. An upsert per entity: the newest run wins by write time.
+
 ``snapshot_runs``: one row per run (its slot time): how many tasks it was split into and
 who triggered it. ``snapshot_run_tasks``: one row per finished task, so a run is done when
 it has ``tasks`` rows (idempotent when a task is redone after a crash, unlike a counter).
@@ -25,6 +30,16 @@ SNAPSHOT_TABLES = (
     ) WITH CLUSTERING ORDER BY (time DESC)
       AND compaction = {{'class': 'TimeWindowCompactionStrategy',
                         'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}}
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.latest_snapshots (
+        etype text,
+        bucket int,
+        eid text,
+        time timestamp,
+        v text,
+        PRIMARY KEY ((etype, bucket), eid)
+    )
     """,
     """
     CREATE TABLE IF NOT EXISTS {ks}.snapshot_runs (

@@ -1,0 +1,71 @@
+"""An API on the real servers for the API tests: topics, tables, services, a client.
+
+The app runs in-process behind Starlette's ``TestClient`` (requests go through the ASGI
+app; Kafka and Cassandra behind it are the real dev servers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from support import CONFIGS, app_settings
+
+from streamcore.api import create_app
+from streamcore.api.server import build_services
+from streamcore.api.services import ApiServices
+from streamcore.config import load_config
+from streamcore.kafka.clients import make_admin
+from streamcore.kafka.topics import ensure_topics
+from streamcore.settings import ApiSettings, Settings
+from streamcore.state.cassandra import create_schema
+from streamcore.state.session import open_session
+from streamcore.state.snapshots import SnapshotStore
+
+API_CONFIG = CONFIGS / "api"
+
+
+@dataclass
+class ApiHarness:
+    client: TestClient
+    services: ApiServices
+    settings: Settings
+    app_name: str
+    session: Any
+
+    def snapshot(self, etype: str, docs: dict[str, dict[str, Any]], time: datetime) -> None:
+        """Store snapshots as the snapshot worker does (``SnapshotStore.save``)."""
+        import json
+
+        store = SnapshotStore(
+            self.session, self.settings.cassandra.keyspace, self.services.config.model_spec
+        )
+        rows = [(etype, eid, json.dumps({"eid": eid, **doc})) for eid, doc in docs.items()]
+        store.save(rows, time, 3600)
+
+
+@contextmanager
+def api_harness(
+    settings: Settings, app_name: str, keyspace: str, **api: Any
+) -> Iterator[ApiHarness]:
+    settings = app_settings(settings, keyspace).model_copy(update={"api": ApiSettings(**api)})
+    ensure_topics(make_admin(settings.kafka), settings.topics, app_name)
+    session = open_session(settings.cassandra)
+    create_schema(session, keyspace)
+    services = build_services(settings, load_config(API_CONFIG), API_CONFIG, app_name)
+    services.publisher.start()
+    services.readiness.start()
+    try:
+        with TestClient(create_app(services)) as client:
+            yield ApiHarness(client, services, settings, app_name, session)
+    finally:
+        services.close()
+        session.cluster.shutdown()
+
+
+def now_iso(offset_seconds: float = 0) -> str:
+    return datetime.fromtimestamp(datetime.now(UTC).timestamp() + offset_seconds, UTC).isoformat()
