@@ -151,10 +151,10 @@ class EntityService:
         page: list[tuple[datetime, dict[str, Any]]] = []
         if criteria:
             matched = [row for row in self._scan(etype) if predicate is None or predicate(row[1])]
-            for attr, direction in reversed(criteria):
-                matched.sort(key=lambda row, a=attr: _sort_key(row[1].get(a)))  # type: ignore[misc]
-                if direction < 0:
-                    matched.reverse()
+            for attr, direction in reversed(criteria):  # stable: the first key wins
+                matched.sort(
+                    key=lambda row, a=attr: _sort_key(row[1].get(a)), reverse=direction < 0
+                )  # type: ignore[misc]
             page = matched[skip : skip + limit] if limit else matched[skip:]
         else:
             seen = 0

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
-from support import CONFIGS, app_settings
+from support import CONFIGS, app_settings, running
 
 from streamcore.api import create_app
 from streamcore.api.server import build_services
@@ -46,6 +46,19 @@ class ApiHarness:
         )
         rows = [(etype, eid, json.dumps({"eid": eid, **doc})) for eid, doc in docs.items()]
         store.save(rows, time, 3600)
+
+
+@contextmanager
+def ingest_worker(harness: ApiHarness) -> Iterator[None]:
+    """A real ingestion worker of the harness's application, running in a thread."""
+    from streamcore.runtime import build_ingest_worker, open_runtime
+
+    runtime = open_runtime(harness.settings, harness.services.config, harness.app_name)
+    try:
+        with running(build_ingest_worker(runtime)):
+            yield
+    finally:
+        runtime.close()
 
 
 @contextmanager

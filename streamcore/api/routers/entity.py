@@ -29,6 +29,8 @@ from streamcore.api.services import ApiServices
 _BAD_QUERY: dict[int | str, dict[str, Any]] = {
     400: {"description": "Query can't be processed", "model": ErrorResponse}
 }
+EidQuery = Annotated[str, Query(description="Entity ID")]
+AttrQuery = Annotated[str, Query(description="Attribute name")]
 SortParam = Annotated[
     list[str] | None, Query(description="e.g. hostname:-1 for descending sort by hostname")
 ]
@@ -190,7 +192,6 @@ def v2_router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> API
     service = EntityService(services)
     api = APIRouter(tags=["Entity v2"])
     _listing_routes(api, service, "v2_")
-    EidQuery = Annotated[str, Query(description="Entity ID")]
 
     @api.get("/{etype}", include_in_schema=False)
     @api.get("/{etype}/")
@@ -230,7 +231,7 @@ def v2_router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> API
     def v2_get_eid_attr_value(
         etype: str,
         eid: EidQuery,
-        attr: Annotated[str, Query(description="Attribute name")],
+        attr: AttrQuery,
         date_from: datetime | None = None,
         date_to: datetime | None = None,
     ) -> EntityEidAttrValueOrHistory:
@@ -241,7 +242,7 @@ def v2_router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> API
     async def v2_set_eid_attr_value(
         etype: str,
         eid: EidQuery,
-        attr: Annotated[str, Query(description="Attribute name")],
+        attr: AttrQuery,
         request: Request,
     ) -> SuccessResponse:
         parsed = service.parse_eid(etype, eid, "query")
