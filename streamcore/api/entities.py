@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import HTTPException
@@ -152,9 +153,7 @@ class EntityService:
         if criteria:
             matched = [row for row in self._scan(etype) if predicate is None or predicate(row[1])]
             for attr, direction in reversed(criteria):  # stable: the first key wins
-                matched.sort(
-                    key=lambda row, a=attr: _sort_key(row[1].get(a)), reverse=direction < 0
-                )  # type: ignore[misc]
+                matched.sort(key=partial(_row_key, attr), reverse=direction < 0)
             page = matched[skip : skip + limit] if limit else matched[skip:]
         else:
             seen = 0
@@ -329,6 +328,10 @@ def _parse_time(value: Any) -> datetime | None:
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _row_key(attr: str, row: tuple[datetime, dict[str, Any]]) -> tuple[int, str, Any]:
+    return _sort_key(row[1].get(attr))
 
 
 def _sort_key(value: Any) -> tuple[int, str, Any]:
