@@ -113,6 +113,20 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+def route_template(request: Request) -> str:
+    """The matched route's path template with its router's prefix (``/entity/{etype}/get``):
+    a bounded metric label. The route knows only its own part; the prefix (literal, no
+    parameters) is the request path's leading segments before it."""
+    route = request.scope.get("route")
+    own = getattr(route, "path", None)
+    if own is None:
+        return "unmatched"
+    own_parts = own.split("/")
+    path_parts = request.url.path[len(request.scope.get("root_path", "")) :].split("/")
+    prefix = path_parts[: max(1, len(path_parts) - len(own_parts) + 1)]
+    return "/".join(prefix + own_parts[1:])
+
+
 def token_guard(services: ApiServices) -> Any:
     """A dependency: with ``api.token`` set, writes and control need ``Bearer <token>``."""
     secret = services.settings.api.token
@@ -193,8 +207,7 @@ def create_app(services: ApiServices, registry: CollectorRegistry | None = None)
             return response
         finally:
             elapsed = time.perf_counter() - start
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            template = route_template(request)
             metrics.requests.labels(template, request.method, str(status)).inc()
             metrics.latency.labels(template).observe(elapsed)
             access_log.info(
