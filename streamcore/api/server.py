@@ -101,8 +101,24 @@ def build_app(settings: Settings, config_dir: str, app_name: str) -> FastAPI:
     return app
 
 
+def json_access_log() -> None:
+    """One JSON object per line on stderr for each request (``streamcore.api.access``),
+    apart from the human-readable process log."""
+    import logging
+    import sys
+
+    access = logging.getLogger("streamcore.api.access")
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+
+
 def app_from_env() -> FastAPI:
     """uvicorn's factory (``--workers`` imports the app in each worker process)."""
+    json_access_log()
     return build_app(
         Settings(), os.environ[CONFIG_DIR_ENV], os.environ.get(APP_NAME_ENV, "streamcore")
     )
