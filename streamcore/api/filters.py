@@ -271,7 +271,7 @@ def _magic(text: str) -> Any:
             return datetime.fromtimestamp(float(arg), UTC)
         if name == "MAC":
             return MACAddress(arg)
-    except ValueError as exc:
+    except (ValueError, OverflowError, OSError) as exc:
         raise FilterError(f"invalid ${name} value {arg!r}: {exc}") from None
     raise FilterError(f"unsupported magic string $${name}")
 
