@@ -9,19 +9,23 @@ take it over.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from streamcore.api.app import create_app
 from streamcore.api.publisher import Publisher
 from streamcore.api.services import ApiServices, ControlGateway, Readiness, kafka_control_sender
 from streamcore.config import AppConfig, load_config
 from streamcore.settings import Settings
+
+log = logging.getLogger(__name__)
 
 CONFIG_DIR_ENV = "STREAMCORE_API_CONFIG_DIR"
 APP_NAME_ENV = "STREAMCORE_APP_NAME"
@@ -79,24 +83,44 @@ def build_services(
     return services
 
 
+def process_endpoints(services: ApiServices, registry: CollectorRegistry) -> Callable[[], None]:
+    """The process wiring every streamcore role has: ``/metrics``, ``/healthz``, ``/readyz``
+    on ``STREAMCORE_METRICS__PORT`` (what the Helm chart probes and scrapes). Alive while
+    the readiness thread runs; ready while Kafka and Cassandra answer. Returns its stop.
+    (The API also answers the three paths on its own port.) Kept in one function so the
+    shared replica lifecycle can take it over."""
+    from streamcore.metrics import Health, serve_metrics
+
+    settings = services.settings
+    health = Health(settings.metrics.liveness_seconds)
+    health.checks.append(lambda: "; ".join(services.readiness.problems()) or None)
+    services.readiness.on_check.append(health.beat)
+    if settings.api.workers > 1:
+        log.warning("api.workers > 1: the metrics port is not served (one per process)")
+        return lambda: None
+    server = serve_metrics(settings.metrics, registry, health)
+    return server.close if server is not None else (lambda: None)
+
+
 def build_app(settings: Settings, config_dir: str, app_name: str) -> FastAPI:
     """The app whose lifespan opens the services at start and closes them at stop."""
+    from prometheus_client import REGISTRY
+
     config = load_config(config_dir)
-    holder: dict[str, ApiServices] = {}
+    services = build_services(settings, config, Path(config_dir), app_name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = holder["services"]
         services.publisher.start()
         services.readiness.start()
+        stop_endpoints = process_endpoints(services, REGISTRY)
         try:
             yield
         finally:
+            stop_endpoints()
             services.close()
 
-    services = build_services(settings, config, Path(config_dir), app_name)
-    holder["services"] = services
-    app = create_app(services)
+    app = create_app(services, REGISTRY)
     app.router.lifespan_context = lifespan
     return app
 

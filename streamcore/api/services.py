@@ -37,6 +37,8 @@ class Readiness:
         self._checks = checks
         self._interval = interval
         self.state: dict[str, str | None] = dict.fromkeys(checks, "not checked yet")
+        self.on_check: list[Callable[[], None]] = []
+        """Called after every round of checks (the process's liveness beat)."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="api-readiness", daemon=True)
 
@@ -48,6 +50,8 @@ class Readiness:
                 self.state[name] = f"{name} unreachable: {exc}"
             else:
                 self.state[name] = None
+        for callback in self.on_check:
+            callback()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -39,11 +39,18 @@ def _call(port: int, path: str, body: Any = None, token: str | None = None) -> t
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data, headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
+            return response.status, _decoded(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+        return exc.code, _decoded(exc.read())
     except OSError:
         return 0, None
+
+
+def _decoded(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"null")
+    except ValueError:
+        return body.decode()
 
 
 def test_streamcore_api_process(
@@ -52,7 +59,7 @@ def test_streamcore_api_process(
     settings = app_settings(settings, keyspace)
     ensure_topics(make_admin(settings.kafka), settings.topics, app_name)
     create_schema(cassandra_session, keyspace)
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
@@ -60,6 +67,7 @@ def test_streamcore_api_process(
         "STREAMCORE_CASSANDRA__KEYSPACE": keyspace,
         "STREAMCORE_API__PORT": str(port),
         "STREAMCORE_API__TOKEN": "t0ken",
+        "STREAMCORE_METRICS__PORT": str(metrics_port),
     }
     command = [sys.executable, "-m", "streamcore.cli", "api", str(API_CONFIG)]
     process = subprocess.Popen(
@@ -71,6 +79,11 @@ def test_streamcore_api_process(
         assert _call(port, "/datapoints", body)[0] == 401
         assert _call(port, "/datapoints", body, token="t0ken") == (200, {"detail": "OK"})
         assert _call(port, "/")[1] == {"detail": "It works!"}
+        # the role's own endpoint, as every streamcore process serves it
+        wait_for(lambda: _call(metrics_port, "/readyz")[0] == 200, 10)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+            text = response.read().decode()
+        assert "streamcore_api_datapoints_produced_total 1.0" in text
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
