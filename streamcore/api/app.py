@@ -57,6 +57,11 @@ class ApiMetrics:
             "Data-points acknowledged by Kafka through POST /datapoints and set/<attr>.",
             registry=registry,
         )
+        self.raw_dropped = Counter(
+            "streamcore_api_raw_dropped_total",
+            "Raw data-point copies not archived (archive queue full or Cassandra failing).",
+            registry=registry,
+        )
 
 
 class BodyLimit:
@@ -160,6 +165,7 @@ def create_app(services: ApiServices, registry: CollectorRegistry | None = None)
     app.state.services = services
     metrics = ApiMetrics(registry or CollectorRegistry())
     app.state.metrics = metrics
+    services.archive.on_drop = metrics.raw_dropped.inc
     guard = token_guard(services)
 
     app.include_router(entity.v2_router(services, metrics, guard), prefix="/v2/entity")

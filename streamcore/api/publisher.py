@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streamcore.codec.tasks import TaskEncoder
-from streamcore.errors import InvalidDataPointError, StreamcoreError
+from streamcore.errors import InvalidDataPointError, LimitExceededError, StreamcoreError
 from streamcore.kafka.clients import DeliveryReport, KafkaProducer
 from streamcore.limits import TaskValidator
 from streamcore.model.datapoint import DataPoint, DataPointTask
@@ -139,12 +139,23 @@ class Publisher:
         while not self._stop.is_set():
             self._producer.poll(0.1)
 
-    def encode(self, tasks: Sequence[DataPointTask]) -> list[tuple[bytes, bytes]]:
+    def encode(
+        self, tasks: Sequence[DataPointTask], checked: bool = False
+    ) -> list[tuple[bytes, bytes]]:
         """(key, value) of each task; ``LimitExceededError`` / ``InvalidDataPointError`` if a
-        grouped task breaks a limit no single data-point did (count, message size)."""
+        task is invalid or breaks a limit. ``checked``: every data-point already passed
+        ``check_datapoint`` (``plan_tasks``), so only the grouped task's own limits (count,
+        message size) are left to check."""
+        limit = self.validator.limits.max_data_points
         messages = []
         for task in tasks:
-            self.validator.validate(task)
+            if not checked:
+                self.validator.validate(task)
+            elif len(task.data_points) > limit:
+                raise LimitExceededError(
+                    f"{task.etype} {task.eid}: task of {len(task.data_points)} data-points "
+                    f"is over max_data_points={limit} (setting STREAMCORE_LIMITS__MAX_DATA_POINTS)"
+                )
             data = self._encoder.encode(task)
             self.validator.check_message(len(data))
             messages.append((task.routing_key().encode(), data))

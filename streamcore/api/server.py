@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from streamcore.api.app import create_app
+from streamcore.api.archive import RawArchive
 from streamcore.api.publisher import Publisher
 from streamcore.api.services import ApiServices, ControlGateway, Readiness, kafka_control_sender
 from streamcore.config import AppConfig, load_config
@@ -29,6 +30,17 @@ log = logging.getLogger(__name__)
 
 CONFIG_DIR_ENV = "STREAMCORE_API_CONFIG_DIR"
 APP_NAME_ENV = "STREAMCORE_APP_NAME"
+
+
+RAW_RETENTION_DEFAULT_SECONDS = 30 * 86400
+
+
+def raw_retention_seconds(config: AppConfig) -> int:
+    """Raw data-points' TTL: ``datapoint_archivation.older_than``, else 30 days."""
+    archivation = config.history_manager.datapoint_archivation
+    if archivation is None:
+        return RAW_RETENTION_DEFAULT_SECONDS
+    return max(1, int(archivation.older_than.total_seconds()))
 
 
 def build_services(
@@ -68,6 +80,7 @@ def build_services(
             raise ConnectionError("no broker answered")
 
     readiness = Readiness({"kafka": kafka_check, "cassandra": reads.ping})
+    archive = RawArchive(reads.archive, raw_retention_seconds(config))
     services = ApiServices(
         settings=settings,
         config=config,
@@ -77,9 +90,12 @@ def build_services(
         publisher=publisher,
         control=ControlGateway(settings, app_name, kafka_control_sender(settings, app_name)),
         readiness=readiness,
+        archive=archive,
         lag=partial(group_lag, client),
     )
-    services.closers.extend([session.cluster.shutdown, publisher.close, readiness.close])
+    services.closers.extend(
+        [session.cluster.shutdown, publisher.close, readiness.close, archive.close]
+    )
     return services
 
 
@@ -111,8 +127,7 @@ def build_app(settings: Settings, config_dir: str, app_name: str) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services.publisher.start()
-        services.readiness.start()
+        services.start()
         stop_endpoints = process_endpoints(services, REGISTRY)
         try:
             yield

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from streamcore.api.archive import RawArchive
 from streamcore.api.publisher import Publisher
 from streamcore.config import AppConfig
 from streamcore.control.sender import SendResult
@@ -141,9 +142,16 @@ class ApiServices:
     publisher: Publisher
     control: ControlGateway
     readiness: Readiness
+    archive: RawArchive
     lag: Callable[[str, str], dict[str, Any]]
     """(consumer group, topic) -> lag report (``kafka.lag.group_lag``)."""
     closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """The background threads: producer polling, readiness checks, raw archive."""
+        self.publisher.start()
+        self.readiness.start()
+        self.archive.start()
 
     def close(self) -> None:
         for close in reversed(self.closers):

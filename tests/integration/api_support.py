@@ -21,7 +21,7 @@ from streamcore.api.services import ApiServices
 from streamcore.config import load_config
 from streamcore.kafka.clients import make_admin
 from streamcore.kafka.topics import ensure_topics
-from streamcore.settings import ApiSettings, Settings
+from streamcore.settings import ApiSettings, LimitsSettings, Settings
 from streamcore.state.cassandra import create_schema
 from streamcore.state.session import open_session
 from streamcore.state.snapshots import SnapshotStore
@@ -63,15 +63,20 @@ def ingest_worker(harness: ApiHarness) -> Iterator[None]:
 
 @contextmanager
 def api_harness(
-    settings: Settings, app_name: str, keyspace: str, **api: Any
+    settings: Settings,
+    app_name: str,
+    keyspace: str,
+    limits: LimitsSettings | None = None,
+    **api: Any,
 ) -> Iterator[ApiHarness]:
-    settings = app_settings(settings, keyspace).model_copy(update={"api": ApiSettings(**api)})
+    settings = app_settings(settings, keyspace).model_copy(
+        update={"api": ApiSettings(**api), "limits": limits or settings.limits}
+    )
     ensure_topics(make_admin(settings.kafka), settings.topics, app_name)
     session = open_session(settings.cassandra)
     create_schema(session, keyspace)
     services = build_services(settings, load_config(API_CONFIG), API_CONFIG, app_name)
-    services.publisher.start()
-    services.readiness.start()
+    services.start()
     try:
         with TestClient(create_app(services)) as client:
             yield ApiHarness(client, services, settings, app_name, session)

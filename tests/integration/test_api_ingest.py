@@ -50,6 +50,7 @@ def test_datapoints_grouped_per_entity_and_acknowledged(
         assert [dp.attr for dp in by_eid["192.0.2.1"].data_points] == ["note", "open_ports"]
         metrics = harness.client.get("/metrics").text
         assert "streamcore_api_datapoints_produced_total 3.0" in metrics
+        assert harness.services.archive.drain()
         raw = harness.client.get("/entity/ip/raw/get", params={"eid": "192.0.2.1"}).json()
         assert raw["count"] == 2
         assert {row["attr"] for row in raw["data"]} == {"note", "open_ports"}
@@ -140,3 +141,16 @@ def test_config_used_by_the_tests_loads() -> None:
     from api_support import API_CONFIG
 
     assert "ip" in load_config(API_CONFIG).model_spec.entities
+
+
+def test_task_over_max_data_points_is_413(settings: Settings, app_name: str, keyspace: str) -> None:
+    from streamcore.settings import LimitsSettings
+
+    body = [{"type": "ip", "id": "192.0.2.1", "attr": "note", "v": str(n)} for n in range(3)]
+    limits = LimitsSettings(max_data_points=2)
+    with api_harness(settings, app_name, keyspace, limits=limits) as harness:
+        response = harness.client.post("/datapoints", json=body)
+        assert response.status_code == 413
+        assert "max_data_points=2" in response.json()["detail"][0]["msg"]
+        assert harness.client.post("/datapoints", json=body[:2]).status_code == 200
+        assert len(_tasks(harness, 2)) == 1

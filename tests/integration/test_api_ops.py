@@ -71,6 +71,7 @@ def test_telemetry(settings: Settings, app_name: str, keyspace: str) -> None:
             },
         ]
         assert client.post("/datapoints", json=body).status_code == 200
+        assert harness.services.archive.drain()
         validity = client.get("/telemetry/sources_validity").json()
         assert set(validity) == {"feed", "scan"}
         assert client.get("/telemetry/sources_age").json()["scan"] >= 9

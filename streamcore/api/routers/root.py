@@ -12,7 +12,7 @@ from streamcore.api.app import ApiMetrics
 from streamcore.api.models import DataPointIn, EntityState, HealthCheckResponse, SuccessResponse
 from streamcore.api.publisher import plan_tasks
 from streamcore.api.services import ApiServices
-from streamcore.errors import InvalidDataPointError, LimitExceededError, StateError
+from streamcore.errors import InvalidDataPointError, LimitExceededError
 from streamcore.model.datapoint import DataPoint
 from streamcore.model.spec import AttrSpecObservations, AttrSpecTimeseries, SpecModel
 
@@ -49,22 +49,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-RAW_RETENTION_DEFAULT_SECONDS = 30 * 86400
-
-
-def raw_retention_seconds(services: ApiServices) -> int:
-    """Raw data-points' TTL: ``datapoint_archivation.older_than``, else 30 days."""
-    archivation = services.config.history_manager.datapoint_archivation
-    if archivation is None:
-        return RAW_RETENTION_DEFAULT_SECONDS
-    return max(1, int(archivation.older_than.total_seconds()))
-
-
 def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRouter:
     api = APIRouter()
     model = services.config.model_spec
     publisher = services.publisher
-    raw_ttl = raw_retention_seconds(services)
 
     @api.get("/", tags=["Health"])
     def health_check() -> HealthCheckResponse:
@@ -85,17 +73,14 @@ def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRou
             loc: list[str | int] = ["body", problem.index, problem.field]
             raise validation_error(loc, problem.message)
         try:
-            messages = publisher.encode(tasks)
+            messages = publisher.encode(tasks, checked=True)
         except LimitExceededError as exc:
             raise validation_error(["body"], str(exc), 413) from exc
         except InvalidDataPointError as exc:
             raise validation_error(["body"], str(exc)) from exc
         publisher.publish(messages)
         metrics.datapoints.inc(len(points))
-        try:
-            services.reads.archive(points, raw_ttl)
-        except StateError as exc:  # accepted all the same: a retry would duplicate them
-            log.warning("raw data-points not archived: %s", exc)
+        services.archive.add(points)  # written off the request path (api/archive.py)
         return SuccessResponse()
 
     @api.get("/entities", tags=["Entity"])
