@@ -55,8 +55,12 @@ class EntityState(BaseModel):
 
 
 class EntityEidList(BaseModel):
+    """``total_count``: DP³ 0.10's field, always 0 here as there (``/count`` counts); only
+    the deprecated ``GET /entity/<etype>`` fills it."""
+
     time_created: datetime | None = None
     count: int
+    total_count: int = 0
     data: list[dict[str, Any]]
 
 

@@ -237,6 +237,8 @@ def test_listing_filters_sorting_counting_distinct(
         count = client.get("/entity/ip/count", params={"generic_filter": '{"risk": "low"}'})
         assert count.json() == {"total_count": 11}
         assert client.get("/v2/entity/ip/count").json() == {"total_count": 31}
+        old = client.get("/entity/ip", params={"limit": 5}).json()  # DP³ 0.10, deprecated
+        assert (old["count"], old["total_count"]) == (5, 31)
         distinct = client.get("/entity/ip/_/distinct/risk").json()
         assert distinct == {"low": 11, "medium": 10, "high": 10}
         ports = client.get("/v2/entity/ip/_/distinct/open_ports").json()

@@ -115,6 +115,25 @@ def v1_router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> API
     api = APIRouter(tags=["Entity"])
     _listing_routes(api, service, "")
 
+    @api.get("/{etype}", deprecated=True, responses=_BAD_QUERY)
+    def list_entity_type_eids(
+        etype: str,
+        fulltext_filters: str | None = None,
+        generic_filter: str | None = None,
+        skip: NonNegativeInt = 0,
+        limit: NonNegativeInt = 20,
+    ) -> EntityEidList:
+        """DP³ 0.10's listing with ``total_count`` (deprecated there too: use ``/get`` and
+        ``/count``; this one reads every latest snapshot of the type)."""
+        service.check_etype(etype)
+        fulltext = parse_json_param(fulltext_filters, "fulltext_filters")
+        generic = parse_json_param(generic_filter, "generic_filter")
+        page = service.listing(
+            etype, fulltext=fulltext, generic=generic, skip=skip, limit=limit, sort=None
+        )
+        page.total_count = service.count(etype, fulltext, generic).total_count
+        return page
+
     @api.get("/{etype}/{eid}")
     def get_eid_data(
         etype: str, eid: str, date_from: datetime | None = None, date_to: datetime | None = None
