@@ -88,8 +88,37 @@ class EntityService:
             return None
         return compile_filters(generic, fulltext)
 
-    def _scan(self, etype: str) -> Iterator[tuple[datetime, dict[str, Any]]]:
-        for read, (time, _eid, doc) in enumerate(self.reads.latest(etype), start=1):
+    def _indexed(self, etype: str, generic: Any, fulltext: Any) -> tuple[str, str] | None:
+        """A top-level equality of ``generic_filter`` the index on ``vals`` can answer:
+        a plain or single-value observations attribute of a string, category or integer
+        type, compared with a literal of that type (no magic string). The predicate still
+        checks every row the index returns."""
+        if not isinstance(generic, dict):
+            return None
+        specs = self.model.entity_attributes[etype]
+        for attr, cond in generic.items():
+            if attr in (fulltext or {}):
+                continue
+            value = cond.get("$eq") if isinstance(cond, dict) and len(cond) == 1 else cond
+            spec = specs.get(attr)
+            if not isinstance(spec, AttrSpecClassic) or (
+                isinstance(spec, AttrSpecObservations) and spec.multi_value
+            ):
+                continue
+            kind = spec.data_type.kind
+            name = str(spec.data_type)
+            textual = kind is Kind.CATEGORY or name == "string"
+            if textual and isinstance(value, str) and not value.startswith("$$"):
+                return attr, json.dumps(value)
+            if name in ("int", "int64") and type(value) is int:
+                return attr, json.dumps(value)
+        return None
+
+    def _scan(
+        self, etype: str, equal: tuple[str, str] | None = None
+    ) -> Iterator[tuple[datetime, dict[str, Any]]]:
+        rows = self.reads.latest(etype, equal=equal)
+        for read, (time, _eid, doc) in enumerate(rows, start=1):
             if read > self.scan_limit:
                 raise HTTPException(
                     400,
@@ -149,15 +178,18 @@ class EntityService:
     ) -> EntityEidList:
         predicate = self._predicate(fulltext, generic)
         criteria = self._sort_keys(etype, sort)
+        equal = self._indexed(etype, generic, fulltext)
         page: list[tuple[datetime, dict[str, Any]]] = []
         if criteria:
-            matched = [row for row in self._scan(etype) if predicate is None or predicate(row[1])]
+            matched = [
+                row for row in self._scan(etype, equal) if predicate is None or predicate(row[1])
+            ]
             for attr, direction in reversed(criteria):  # stable: the first key wins
                 matched.sort(key=partial(_row_key, attr), reverse=direction < 0)
             page = matched[skip : skip + limit] if limit else matched[skip:]
         else:
             seen = 0
-            for row in self._scan(etype):
+            for row in self._scan(etype, equal):
                 if predicate is not None and not predicate(row[1]):
                     continue
                 seen += 1
@@ -175,7 +207,8 @@ class EntityService:
 
     def count(self, etype: str, fulltext: Any, generic: Any) -> EntityEidCount:
         predicate = self._predicate(fulltext, generic)
-        total = sum(1 for _, doc in self._scan(etype) if predicate is None or predicate(doc))
+        rows = self._scan(etype, self._indexed(etype, generic, fulltext))
+        total = sum(1 for _, doc in rows if predicate is None or predicate(doc))
         return EntityEidCount(total_count=total)
 
     def distinct(self, etype: str, attr: str) -> dict[str, int]:

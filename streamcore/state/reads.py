@@ -51,6 +51,10 @@ class EntityReads:
         self._latest_bucket = self._prepare(
             f"SELECT eid, time, v FROM {ks}.latest_snapshots WHERE etype = ? AND bucket = ?"
         )
+        self._latest_equal = self._prepare(
+            f"SELECT eid, time, v FROM {ks}.latest_snapshots WHERE etype = ? AND bucket = ? "
+            "AND vals[?] = ?"
+        )
         self._count_bucket = self._prepare(
             f"SELECT count(*) AS n FROM {ks}.entity_index WHERE etype = ? AND bucket = ?"
         )
@@ -129,11 +133,18 @@ class EntityReads:
         ).one()
         return None if row is None else (_utc(row.time), json.loads(row.v))
 
-    def latest(self, etype: str, page: int = 1000) -> Iterator[LatestSnapshot]:
+    def latest(
+        self, etype: str, page: int = 1000, equal: tuple[str, str] | None = None
+    ) -> Iterator[LatestSnapshot]:
         """Every entity's latest snapshot, bucket by bucket, fetched ``page`` rows at a time
-        (lazily: a caller that stops early reads no further)."""
+        (lazily: a caller that stops early reads no further). With ``equal`` (attribute,
+        JSON text of a string or integer), only the snapshots whose value is that, found
+        through the storage-attached index on ``vals``."""
         for bucket in range(INDEX_BUCKETS):
-            statement = self._latest_bucket.bind((etype, bucket))
+            if equal is None:
+                statement = self._latest_bucket.bind((etype, bucket))
+            else:
+                statement = self._latest_equal.bind((etype, bucket, *equal))
             statement.fetch_size = page
             result = self._execute(statement, (), f"listing {etype} snapshots")
             try:

@@ -27,6 +27,7 @@ from streamcore.model.modelspec import ModelSpec
 from streamcore.state.batches import BatchPacker, replica_of
 from streamcore.state.record import EntityRecord, QuarantinedRow, Row
 from streamcore.state.schema import index_bucket
+from streamcore.state.snapshot_schema import indexed_values
 from streamcore.state.values import StoredValues
 
 TOKEN_MIN = -(2**63)
@@ -60,8 +61,8 @@ class SnapshotStore:
             f"INSERT INTO {ks}.snapshots (etype, eid, time, v) VALUES (?, ?, ?, ?) USING TTL ?"
         )
         self._latest_row = prepare(
-            f"INSERT INTO {ks}.latest_snapshots (etype, bucket, eid, time, v) "
-            "VALUES (?, ?, ?, ?, ?) USING TTL ?"
+            f"INSERT INTO {ks}.latest_snapshots (etype, bucket, eid, time, v, vals) "
+            "VALUES (?, ?, ?, ?, ?, ?) USING TTL ?"
         )
         self._latest = prepare(
             f"SELECT time, v FROM {ks}.snapshots WHERE etype = ? AND eid = ? LIMIT 1"
@@ -195,7 +196,8 @@ class SnapshotStore:
         for etype, eid, text in snapshots:
             row = self._insert.bind((etype, eid, millis, text, ttl))
             packer.add(replica_of(self._metadata, self._keyspace, row), [(row, 64 + len(text))])
-            latest = self._latest_row.bind((etype, index_bucket(eid), eid, millis, text, ttl))
+            vals = indexed_values(text)
+            latest = self._latest_row.bind((etype, index_bucket(eid), eid, millis, text, vals, ttl))
             packer.add(
                 replica_of(self._metadata, self._keyspace, latest), [(latest, 64 + len(text))]
             )

@@ -255,3 +255,16 @@ def test_scan_limit_bounds_a_filtered_listing(
         refused = client.get("/entity/ip/count")
         assert refused.status_code == 400
         assert "SCAN_LIMIT" in refused.json()["detail"]
+        # equalities the storage-attached index answers read only the matching rows
+        for query, total in (
+            ({"note": "home"}, 1),
+            ({"asn": 1}, 1),
+            ({"note": "home", "risk": {"$eq": "low"}}, 1),  # the first equality is looked up
+            ({"note": "nobody"}, 0),
+        ):
+            count = client.get("/entity/ip/count", params={"generic_filter": json.dumps(query)})
+            assert count.json() == {"total_count": total}, query
+        listed = client.get("/entity/ip/get", params={"generic_filter": '{"asn": 1}'})
+        assert _eids(listed) == ["192.168.1.1"]
+        scanned = client.get("/entity/ip/count", params={"generic_filter": '{"asn": {"$gt": 0}}'})
+        assert scanned.status_code == 400

@@ -84,3 +84,10 @@ def test_dates_compare_as_times() -> None:
 def test_unsupported_or_bad_filters_name_the_problem(query: dict[str, Any], named: str) -> None:
     with pytest.raises(FilterError, match=named.replace("$", r"\$")):
         compile_filters(query, None)
+
+
+def test_indexed_values_keep_strings_and_integers_only() -> None:
+    from streamcore.state.snapshot_schema import indexed_values
+
+    text = '{"eid": "1.2.3.4", "a": "x", "n": 5, "f": 1.5, "b": true, "l": [1], "d": {"k": 1}}'
+    assert indexed_values(text) == {"a": '"x"', "n": "5"}
