@@ -53,6 +53,7 @@ class EntityService:
         self.model = services.config.model_spec
         self.reads = services.reads
         self.scan_limit = services.settings.api.scan_limit
+        self.raw_days = services.raw_retention_seconds // 86400 + 1
 
     # Path and query checks -------------------------------------------------------------
 

@@ -80,7 +80,8 @@ def build_services(
             raise ConnectionError("no broker answered")
 
     readiness = Readiness({"kafka": kafka_check, "cassandra": reads.ping})
-    archive = RawArchive(reads.archive, raw_retention_seconds(config))
+    raw_ttl = raw_retention_seconds(config)
+    archive = RawArchive(reads.archive, raw_ttl)
     services = ApiServices(
         settings=settings,
         config=config,
@@ -91,6 +92,7 @@ def build_services(
         control=ControlGateway(settings, app_name, kafka_control_sender(settings, app_name)),
         readiness=readiness,
         archive=archive,
+        raw_retention_seconds=raw_ttl,
         lag=partial(group_lag, client),
     )
     services.closers.extend(

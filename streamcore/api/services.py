@@ -143,6 +143,7 @@ class ApiServices:
     control: ControlGateway
     readiness: Readiness
     archive: RawArchive
+    raw_retention_seconds: int
     lag: Callable[[str, str], dict[str, Any]]
     """(consumer group, topic) -> lag report (``kafka.lag.group_lag``)."""
     closers: list[Callable[[], None]] = field(default_factory=list)

@@ -5,9 +5,11 @@ its write timestamp, so Cassandra's last-write-wins keeps the newest ``t2`` what
 order of the writes: a max without a read.
 
 ``raw_datapoints``: the data-points the API accepted, as they arrived (DP³'s raw
-collection, for troubleshooting), in ``INDEX_BUCKETS`` partitions per type, clustered by
-entity and arrival, with the retention of ``history_manager.yml``
-``datapoint_archivation.older_than`` as TTL.
+collection, for troubleshooting): one partition per type and day of arrival, newest first,
+each row a JSON array of data-points written together (one insert for up to a thousand
+data-points, which is what keeps archiving cheap), with the retention of
+``history_manager.yml`` ``datapoint_archivation.older_than`` as TTL. Reading by entity,
+attribute or source filters the rows it reads (a bounded scan, newest first).
 """
 
 from __future__ import annotations
@@ -22,16 +24,10 @@ API_TABLES = (
     """
     CREATE TABLE IF NOT EXISTS {ks}.raw_datapoints (
         etype text,
-        bucket int,
-        eid text,
+        day int,
         arrived timeuuid,
-        attr text,
         v text,
-        t1 timestamp,
-        t2 timestamp,
-        c double,
-        src text,
-        PRIMARY KEY ((etype, bucket), eid, arrived)
-    ) WITH CLUSTERING ORDER BY (eid ASC, arrived DESC)
+        PRIMARY KEY ((etype, day), arrived)
+    ) WITH CLUSTERING ORDER BY (arrived DESC)
     """,
 )

@@ -24,7 +24,7 @@ from cassandra.cluster import Session
 from streamcore.model.datapoint import DataPoint
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.cassandra import CassandraStore
-from streamcore.state.encoding import dumps, eid_text
+from streamcore.state.encoding import eid_text, jsonable
 from streamcore.state.faults import classified
 from streamcore.state.record import EntityRecord
 from streamcore.state.schema import INDEX_BUCKETS, index_bucket
@@ -77,16 +77,11 @@ class EntityReads:
             f"INSERT INTO {ks}.source_validity (src, t2) VALUES (?, ?) USING TIMESTAMP ?"
         )
         self._raw_insert = self._prepare(
-            f"INSERT INTO {ks}.raw_datapoints (etype, bucket, eid, arrived, attr, v, t1, t2, "
-            "c, src) VALUES (?, ?, ?, now(), ?, ?, ?, ?, ?, ?) USING TTL ?"
+            f"INSERT INTO {ks}.raw_datapoints (etype, day, arrived, v) "
+            "VALUES (?, ?, now(), ?) USING TTL ?"
         )
-        self._raw_bucket = self._prepare(
-            f"SELECT eid, arrived, attr, v, t1, t2, c, src FROM {ks}.raw_datapoints "
-            "WHERE etype = ? AND bucket = ?"
-        )
-        self._raw_entity = self._prepare(
-            f"SELECT eid, arrived, attr, v, t1, t2, c, src FROM {ks}.raw_datapoints "
-            "WHERE etype = ? AND bucket = ? AND eid = ?"
+        self._raw_day = self._prepare(
+            f"SELECT v FROM {ks}.raw_datapoints WHERE etype = ? AND day = ?"
         )
 
     def _prepare(self, cql: str) -> Any:
@@ -178,29 +173,23 @@ class EntityReads:
     # Data-points accepted by the API ----------------------------------------------------
 
     def archive(self, data_points: Sequence[DataPoint], ttl_seconds: int) -> None:
-        """Store accepted (validated) data-points as raw rows, and their sources' validity."""
+        """Store accepted (validated) data-points as raw rows (a JSON array of up to
+        ``RAW_ROW_BYTES`` per row, per type), and their sources' validity."""
         futures = []
         newest: dict[str, datetime] = {}
+        rows: dict[str, list[str]] = {}
         for dp in data_points:
             assert dp.etype is not None
-            text = eid_text(dp.eid)
-            params = (
-                dp.etype,
-                index_bucket(text),
-                text,
-                dp.attr,
-                dumps(dp.v),
-                dp.t1,
-                dp.t2,
-                dp.c,
-                dp.src,
-                ttl_seconds,
-            )
-            futures.append(self._session.execute_async(self._raw_insert, params))
+            rows.setdefault(dp.etype, []).append(_raw_json(dp))
             if dp.src is not None:
                 seen = dp.t2 or dp.t1 or datetime.now(UTC)
                 if dp.src not in newest or newest[dp.src] < seen:
                     newest[dp.src] = seen
+        day = _day(datetime.now(UTC))
+        for etype, items in rows.items():
+            for text in _chunks(items, RAW_ROW_BYTES):
+                params = (etype, day, text, ttl_seconds)
+                futures.append(self._session.execute_async(self._raw_insert, params))
         for src, t2 in newest.items():
             micros = int(_utc(t2).timestamp() * 1_000_000)
             futures.append(self._session.execute_async(self._note_source, (src, t2, micros)))
@@ -224,41 +213,35 @@ class EntityReads:
         skip: int,
         limit: int,
         scan_limit: int,
+        days: int,
     ) -> list[dict[str, Any]]:
-        """Raw data-points of ``etype`` (of one entity: one partition slice), newest first
-        within an entity, filtered by ``attr``/``src``, paged; reads ``scan_limit`` at most."""
-        if eid is not None:
-            text = eid_text(eid)
-            sources = [self._raw_entity.bind((etype, index_bucket(text), text))]
-        else:
-            sources = [self._raw_bucket.bind((etype, b)) for b in range(INDEX_BUCKETS)]
+        """Raw data-points of ``etype``, newest first, filtered by entity, ``attr`` and
+        ``src``, paged; reads the last ``days`` days' rows, ``scan_limit`` data-points at
+        most."""
+        text = None if eid is None else eid_text(eid)
         found: list[dict[str, Any]] = []
         seen = read = 0
-        for statement in sources:
-            statement.fetch_size = 1000
+        today = _day(datetime.now(UTC))
+        for day in range(today, today - days - 1, -1):
+            statement = self._raw_day.bind((etype, day))
+            statement.fetch_size = 100
             for row in self._execute(statement, (), f"reading raw {etype} data-points"):
-                read += 1
-                if read > scan_limit:
-                    return found
-                if (attr is not None and row.attr != attr) or (src is not None and row.src != src):
-                    continue
-                seen += 1
-                if seen <= skip:
-                    continue
-                found.append(
-                    {
-                        "type": etype,
-                        "id": row.eid,
-                        "attr": row.attr,
-                        "v": json.loads(row.v),
-                        "t1": _utc(row.t1).isoformat() if row.t1 else None,
-                        "t2": _utc(row.t2).isoformat() if row.t2 else None,
-                        "c": row.c,
-                        "src": row.src,
-                    }
-                )
-                if limit and len(found) >= limit:
-                    return found
+                for item in json.loads(row.v):
+                    read += 1
+                    if read > scan_limit:
+                        return found
+                    if (
+                        (text is not None and item["id"] != text)
+                        or (attr is not None and item["attr"] != attr)
+                        or (src is not None and item["src"] != src)
+                    ):
+                        continue
+                    seen += 1
+                    if seen <= skip:
+                        continue
+                    found.append(item)
+                    if limit and len(found) >= limit:
+                        return found
         return found
 
     def snapshot_runs(self) -> list[dict[str, Any]]:
@@ -278,6 +261,44 @@ class EntityReads:
                 }
             )
         return runs
+
+
+RAW_ROW_BYTES = 256 * 1024
+"""A raw row's JSON at most (more data-points go in further rows)."""
+
+
+def _raw_json(dp: DataPoint) -> str:
+    """One raw data-point in DP³'s API shape (``type``, ``id``; the id as stored)."""
+    return json.dumps(
+        {
+            "type": dp.etype,
+            "id": eid_text(dp.eid),
+            "attr": dp.attr,
+            "v": jsonable(dp.v),
+            "t1": dp.t1.isoformat() if dp.t1 else None,
+            "t2": dp.t2.isoformat() if dp.t2 else None,
+            "c": dp.c,
+            "src": dp.src,
+        }
+    )
+
+
+def _chunks(items: list[str], most: int) -> Iterator[str]:
+    """JSON arrays of ``items`` (JSON texts), each up to ``most`` bytes (or one item)."""
+    chunk: list[str] = []
+    size = 2
+    for item in items:
+        if chunk and size + len(item) + 1 > most:
+            yield "[" + ",".join(chunk) + "]"
+            chunk, size = [], 2
+        chunk.append(item)
+        size += len(item) + 1
+    if chunk:
+        yield "[" + ",".join(chunk) + "]"
+
+
+def _day(moment: datetime) -> int:
+    return int(moment.timestamp() // 86400)
 
 
 def _utc(value: datetime) -> datetime:

@@ -54,6 +54,16 @@ def test_datapoints_grouped_per_entity_and_acknowledged(
         raw = harness.client.get("/entity/ip/raw/get", params={"eid": "192.0.2.1"}).json()
         assert raw["count"] == 2
         assert {row["attr"] for row in raw["data"]} == {"note", "open_ports"}
+        by_src = harness.client.get("/v2/entity/ip/raw/get", params={"src": "scanner"}).json()
+        assert [(r["id"], r["attr"], r["v"]) for r in by_src["data"]] == [
+            ("192.0.2.1", "open_ports", [22, 80])
+        ]
+        by_attr = harness.client.get("/entity/ip/raw/get", params={"attr": "asn"}).json()
+        assert [r["v"] for r in by_attr["data"]] == [64500]
+        paged = harness.client.get("/entity/ip/raw/get", params={"skip": 1, "limit": 1}).json()
+        assert paged["count"] == 1
+        bad = harness.client.get("/entity/ip/raw/get", params={"attr": "nope"})
+        assert bad.status_code == 422
         validity = harness.client.get("/telemetry/sources_validity").json()
         assert list(validity) == ["scanner"]
 

@@ -21,3 +21,6 @@ def test_demo_runs_the_whole_flow(
     snapshot = out.split("== latest snapshot", 1)[1]
     assert '"risk_score": 10' in snapshot  # computed by the correlation module port_risk
     assert '"services": [' in snapshot
+    api = out.split("== HTTP API", 1)[1]  # the same data read back through the API
+    assert '"attr_type":1,"current_value":"' in api
+    assert '"count":' in api and '"eid":"' in api

@@ -96,6 +96,7 @@ def _listing_routes(api: APIRouter, service: EntityService, prefix: str) -> None
             skip=skip,
             limit=limit,
             scan_limit=service.scan_limit,
+            days=service.raw_days,
         )
         return EntityRawDataPage(count=len(rows), data=rows)
 
