@@ -164,7 +164,8 @@ def _producer_for(settings: Settings, bootstrap: str) -> object:
     from streamcore.kafka.clients import make_producer
 
     kafka = settings.kafka.model_copy(update={"bootstrap_servers": bootstrap})
-    return make_producer(kafka, lambda _r: None, **{"message.timeout.ms": 1500, "linger.ms": 5})
+    options = {"message.timeout.ms": 1500, "linger.ms": 5, "log_level": 0}
+    return make_producer(kafka, lambda _r: None, **options)
 
 
 def _kafka_check(bootstrap: str) -> object:
