@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from cassandra import ConsistencyLevel
+from cassandra import ConsistencyLevel, InvalidRequest
 from cassandra.cluster import Session
 
 from streamcore.model.datapoint import DataPoint
@@ -38,6 +38,7 @@ class EntityReads:
         self, session: Session, keyspace: str, model: ModelSpec, timeout: float = 10.0
     ) -> None:
         self._session = session
+        self._keyspace = keyspace
         self._timeout = timeout
         self._store = CassandraStore(session, keyspace, model, ConsistencyLevel.LOCAL_ONE)
         ks = keyspace
@@ -243,6 +244,31 @@ class EntityReads:
                     if limit and len(found) >= limit:
                         return found
         return found
+
+    def updater_progress(self) -> list[dict[str, Any]]:
+        """Each periodic update thread's position (``updater_progress``; none before the
+        scheduler's first run created the table)."""
+        cql = (
+            "SELECT thread, round, iteration, iterations, started, processed "
+            f"FROM {self._keyspace}.updater_progress"
+        )
+        try:
+            rows = self._session.execute(cql, timeout=self._timeout)
+        except InvalidRequest:  # "unconfigured table": no updater has run yet
+            return []
+        except Exception as exc:
+            raise classified(exc, "reading updater progress") from exc
+        return [
+            {
+                "thread": row.thread,
+                "round": row.round,
+                "iteration": row.iteration,
+                "iterations": row.iterations,
+                "started": _utc(row.started) if row.started else None,
+                "processed": row.processed or 0,
+            }
+            for row in rows
+        ]
 
     def snapshot_runs(self) -> list[dict[str, Any]]:
         """Every recorded snapshot run with its progress (tasks finished, entities)."""

@@ -100,6 +100,16 @@ def test_telemetry(settings: Settings, app_name: str, keyspace: str) -> None:
         metadata = client.get("/telemetry/metadata", params={"module": "SnapShooter"}).json()
         assert [m["tasks_done"] for m in metadata] == [2]
         assert client.get("/telemetry/metadata", params={"module": "other"}).json() == []
+        from streamcore.state.progress import ProgressStore
+
+        assert client.get("/telemetry/metadata", params={"module": "Updater"}).json() == []
+        ProgressStore(harness.session, harness.settings.cassandra.keyspace).current(
+            "ip:hourly", 60, now - timedelta(hours=1)
+        )
+        updater = client.get("/telemetry/metadata", params={"module": "Updater"}).json()
+        assert [(m["thread"], m["iterations"]) for m in updater] == [("ip:hourly", 60)]
+        oldest = client.get("/telemetry/metadata", params={"sort": "oldest"}).json()
+        assert [m["module"] for m in oldest] == ["Updater", "SnapShooter"]
 
         queues = client.get("/telemetry/rabbitmq/queues").json()["queues"]
         ingest = next(q for q in queues if q["queue"].endswith(".ingest"))

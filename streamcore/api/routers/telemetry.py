@@ -5,7 +5,8 @@
   as the producer SDK or hooks, are not seen here);
 - ``entities_per_attr``, ``attribute_bson_sizes``: from the latest snapshots (a bounded
   scan; sizes are the stored JSON sizes, where DP³ reports BSON sizes);
-- ``snapshot_summary``, ``metadata``: snapshot runs (``snapshot_runs``);
+- ``snapshot_summary``: snapshot runs (``snapshot_runs``); ``metadata``: those and the
+  periodic updater's progress (``updater_progress``);
 - ``rabbitmq/queues``: where DP³ reports RabbitMQ queues, the consumer groups' Kafka lag.
 """
 
@@ -113,18 +114,23 @@ def router(services: ApiServices) -> APIRouter:
         limit: NonNegativeInt = 0,
         sort: Literal["newest", "oldest"] = "newest",
     ) -> list[dict[str, Any]]:
-        """streamcore's run records (snapshot runs, as module ``SnapShooter``), filtered."""
+        """streamcore's run records, filtered: snapshot runs (module ``SnapShooter``) and the
+        periodic updater's threads (module ``Updater``, timed by their round's start)."""
         docs = [
             {"module": "SnapShooter", "#time_created": run["run"], **run}
             for run in reads.snapshot_runs()
+        ] + [
+            {"module": "Updater", "#time_created": thread["started"], **thread}
+            for thread in reads.updater_progress()
+            if thread["started"] is not None
         ]
         if module is not None:
             docs = [doc for doc in docs if doc["module"] == module]
         if date_from is not None:
-            docs = [doc for doc in docs if doc["run"] >= _aware(date_from)]
+            docs = [doc for doc in docs if doc["#time_created"] >= _aware(date_from)]
         if date_to is not None:
-            docs = [doc for doc in docs if doc["run"] <= _aware(date_to)]
-        docs.sort(key=lambda doc: doc["run"], reverse=sort == "newest")
+            docs = [doc for doc in docs if doc["#time_created"] <= _aware(date_to)]
+        docs.sort(key=lambda doc: doc["#time_created"], reverse=sort == "newest")
         return docs[skip : skip + limit] if limit else docs[skip:]
 
     @api.get("/rabbitmq/queues")
