@@ -127,7 +127,8 @@ def route_template(request: Request) -> str:
     if own is None:
         return "unmatched"
     own_parts = own.split("/")
-    path_parts = request.url.path[len(request.scope.get("root_path", "")) :].split("/")
+    path, root = request.url.path, request.scope.get("root_path", "")
+    path_parts = (path[len(root) :] if root and path.startswith(root) else path).split("/")
     prefix = path_parts[: max(1, len(path_parts) - len(own_parts) + 1)]
     return "/".join(prefix + own_parts[1:])
 
