@@ -167,6 +167,9 @@ def test_kafka_unreachable_gives_503_and_not_ready(
         response = harness.client.post("/datapoints", json=body)
         assert response.status_code == 503
         assert "Kafka" in response.json()["detail"]
+        control = harness.client.get("/control/make_snapshots")
+        assert control.status_code == 503
+        assert "kafka unreachable" in control.json()["detail"]
         assert harness.client.get("/entity/ip/get").status_code == 200  # reads go on
 
 

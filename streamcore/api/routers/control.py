@@ -32,6 +32,9 @@ def router(services: ApiServices, guard: Depends) -> APIRouter:
             )
         except ControlRequestError as exc:
             raise validation_error(["path", "action"], str(exc)) from exc
+        down = services.readiness.down("kafka")
+        if down:  # the control exchange would block on a dead broker: answer now
+            raise HTTPException(503, f"Control topic unavailable: {down}")
         try:
             result = services.control.send(message, key, ACK_TIMEOUT_SECONDS)
         except (TimeoutError, StreamcoreError) as exc:
