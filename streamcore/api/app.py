@@ -118,6 +118,55 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+class AccessLog:
+    """Per request: the request id (``X-Request-ID``, or a new one, sent back), the route
+    metrics and one JSON log line. Plain ASGI (no response buffering), outermost, so a 413
+    from ``BodyLimit`` is logged and counted too."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            template = route_template(request)
+            self.metrics.requests.labels(template, request.method, str(status)).inc()
+            self.metrics.latency.labels(template).observe(elapsed)
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": request.method,
+                        "path": request.url.path,
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client": request.client.host if request.client else None,
+                    }
+                )
+            )
+
+
 def route_template(request: Request) -> str:
     """The matched route's path template with its router's prefix (``/entity/{etype}/get``):
     a bounded metric label. The route knows only its own part; the prefix (literal, no
@@ -202,35 +251,6 @@ def create_app(services: ApiServices, registry: CollectorRegistry | None = None)
     async def filter_error(_request: Request, exc: FilterError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    @app.middleware("http")
-    async def log_and_measure(request: Request, call_next: Any) -> Any:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request_id
-            return response
-        finally:
-            elapsed = time.perf_counter() - start
-            template = route_template(request)
-            metrics.requests.labels(template, request.method, str(status)).inc()
-            metrics.latency.labels(template).observe(elapsed)
-            access_log.info(
-                json.dumps(
-                    {
-                        "request_id": request_id,
-                        "method": request.method,
-                        "path": request.url.path,
-                        "route": template,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                        "client": request.client.host if request.client else None,
-                    }
-                )
-            )
-
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -238,4 +258,5 @@ def create_app(services: ApiServices, registry: CollectorRegistry | None = None)
         allow_headers=["*"],
     )
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(AccessLog, metrics=metrics)
     return app
