@@ -75,7 +75,7 @@ def load_config(directory: str | Path) -> AppConfig:
     modules = _modules(base, problems)
     raw["modules"] = modules
     sections = {
-        name: _section(name, cls, raw.get(name), problems) for name, cls in SECTIONS.items()
+        name: _section(name, cls, raw.get(name, None), problems) for name, cls in SECTIONS.items()
     }
     model_spec = None
     try:

@@ -77,14 +77,14 @@ class ModuleHarness:
         """
         raw = self.platform_config.config
         if isinstance(module, str):
-            core = ProcessingCoreConfig.model_validate(raw.get("processing_core") or {})
+            core = ProcessingCoreConfig.model_validate(raw.get("processing_core", None) or {})
             modules_dir = Path(self.platform_config.config_base_path) / core.modules_dir
             name = module
             module_class = find_module_class(name, import_module_file(name, modules_dir))
         else:
             module_class, name = module, module.__module__.rsplit(".", 1)[-1]
         if module_config is None:
-            module_config = (raw.get("modules") or {}).get(name, {})
+            module_config = (raw.get("modules", None) or {}).get(name, {})
         instance = construct(
             module_class, name, self.platform_config, dict(module_config or {}), self.registrar
         )

@@ -95,16 +95,25 @@ def test_an_unchanged_dp3_module_loads_and_runs(compat: None) -> None:
     assert run.datapoint(attr="label", src="dp3_tagger").v == "new"
 
 
-def test_dp3_tasks_validate_inside_task_context(compat: None) -> None:
+def test_dp3_tasks_validate_as_dp3_does(compat: None) -> None:
+    """Inside task_context against its model; outside it against the application's model
+    (set by the loader), else refused as DP³ refuses it; errors are ValueErrors (DP³)."""
     from dp3.common.task import DataPointTask as Dp3Task
-    from dp3.common.task import task_context
+    from dp3.common.task import task_context, use_model_spec
 
     model = model_spec_from_dicts(MODEL)
     with task_context(model):
         task = Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "label", "v": "a"}])
-        with pytest.raises(InvalidDataPointError, match="unknown attribute 'nope'"):
+        with pytest.raises(ValueError, match="unknown attribute 'nope'"):
             Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "nope", "v": 1}])
     assert isinstance(task, DataPointTask)
     assert str(task.eid) == "10.0.0.1" and task.data_points[0].etype == "ip"
-    unchecked = Dp3Task(etype="ip", eid="x", data_points=[{"attr": "nope"}])
-    assert unchecked.eid == "x"  # outside task_context the worker validates later
+    with pytest.raises(ValueError, match="Missing `model_spec` in context"):
+        Dp3Task(etype="ip", eid="x", data_points=[{"attr": "label", "v": "a"}])
+    use_model_spec(model)
+    try:
+        with pytest.raises(ValueError, match="unknown attribute 'nope'"):
+            Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "nope"}])
+        assert Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "label", "v": "a"}])
+    finally:
+        use_model_spec(None)
