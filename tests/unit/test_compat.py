@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streamcore import DataPoint, DataPointTask, InvalidDataPointError
+from streamcore import DataPoint, DataPointTask
 from streamcore.errors import ModuleLoadError
 from streamcore.module import HookKind, load_modules
 from streamcore.module.compat import install_dp3_compat, is_installed, uninstall_dp3_compat
