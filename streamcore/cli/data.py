@@ -69,22 +69,31 @@ def check_config(config_dir: str, app_name: str) -> None:
     that are accepted but ignored are listed as warnings. Exit status 1 if any error.
     """
     from streamcore.config.ignored import ignored_settings
+    from streamcore.config.loader import missing_modules_dir
     from streamcore.module.check import dry_run_modules
+
+    dp3 = Settings().dp3_compat
 
     config = load_config_or_exit(config_dir)
     for warning in ignored_settings(config):
         click.echo(f"warning: {warning}", err=True)
-    problems = dry_run_modules(config, app_name, dp3_compat=Settings().dp3_compat)
+    no_modules_dir = missing_modules_dir(config)
+    if no_modules_dir is not None:
+        click.echo(f"warning: {no_modules_dir}", err=True)
+    problems = [] if no_modules_dir else dry_run_modules(config, app_name, dp3_compat=dp3)
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     if problems:
+        if not dp3 and any("No module named 'dp3" in p.message for p in problems):
+            click.echo("hint: DP³ modules load with STREAMCORE_DP3_COMPAT=true", err=True)
         click.echo(f"{len(problems)} problem(s) loading the modules of {config_dir}", err=True)
         sys.exit(1)
     model = config.model_spec
     click.echo(
         f"OK: {len(model.entities)} entity types, {len(model.attributes)} attributes, "
         f"{len(config.modules)} module configs, "
-        f"{len(config.processing_core.enabled_modules)} enabled modules (loaded in a dry run)"
+        f"{len(config.processing_core.enabled_modules)} enabled modules "
+        + ("(not loaded: no modules_dir)" if no_modules_dir else "(loaded in a dry run)")
     )
 
 

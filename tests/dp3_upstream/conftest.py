@@ -22,3 +22,7 @@ def dp3_compat() -> Iterator[None]:
     """Compatibility on for every test here (another test file may have switched it off)."""
     assert install_dp3_compat(), "a real dp3 package is importable; these tests need ours"
     yield
+
+
+# DP³ template application files (its module is not a test file).
+collect_ignore = ["template_app"]

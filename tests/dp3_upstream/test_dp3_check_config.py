@@ -1,0 +1,48 @@
+"""DP³'s own configuration directories pass ``streamcore check-config`` as shipped.
+
+``test_config`` is DP³'s ``tests/test_config`` (its ``modules_dir`` is ``/dp3/tests/modules``,
+absent here: a warning, as ``dp3 check`` accepts it); ``template_app`` is the application
+``dp3 setup`` creates (its module imports ``dp3.common``, so DP³ compatibility is on).
+"""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from streamcore.cli import main
+
+HERE = Path(__file__).parent
+
+
+def check(config_dir: Path, monkeypatch: pytest.MonkeyPatch, dp3: bool) -> tuple[int, str]:
+    monkeypatch.setenv("STREAMCORE_DP3_COMPAT", "true" if dp3 else "false")
+    result = CliRunner().invoke(main, ["check-config", str(config_dir)])
+    return result.exit_code, result.output
+
+
+def test_dp3_test_config_passes_with_missing_modules_dir_as_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, output = check(HERE / "test_config", monkeypatch, dp3=False)
+    assert code == 0, output
+    assert "warning: processing_core.yml: modules_dir: directory" in output
+    assert "OK: 11 entity types" in output
+    assert "accepted and ignored: MongoDB connection" in output
+
+
+def test_dp3_template_application_passes_and_its_module_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, output = check(HERE / "template_app" / "config", monkeypatch, dp3=True)
+    assert code == 0, output
+    assert "1 enabled modules (loaded in a dry run)" in output
+
+
+def test_dp3_module_without_compat_fails_with_a_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamcore.module.compat import uninstall_dp3_compat
+
+    uninstall_dp3_compat()
+    code, output = check(HERE / "template_app" / "config", monkeypatch, dp3=False)
+    assert code == 1
+    assert "hint: DP³ modules load with STREAMCORE_DP3_COMPAT=true" in output
