@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from streamcore.common._absent import absent
 from streamcore.model.datapoint import DataPoint
 from streamcore.model.primitives import MACAddress
 
@@ -90,7 +91,7 @@ class DataPointBase(DataPoint, metaclass=_KindMeta):
         return dumped
 
     def model_dump_json(self, **_: Any) -> str:
-        return json.dumps(super().model_dump(), default=_json_default)
+        return json.dumps(super().model_dump(), default=_json_default, separators=(",", ":"))
 
 
 class DataPointPlainBase(DataPointBase):
@@ -154,6 +155,20 @@ class TimeseriesValue(dict[str, list[Any]]):
         return dict(self)
 
 
+__getattr__ = absent(
+    __name__,
+    dict.fromkeys(
+        (
+            "dp_ts_v_validator",
+            "dp_ts_root_validator_regular_wrapper",
+            "dp_ts_root_validator_irregular",
+            "dp_ts_root_validator_irregular_intervals",
+        ),
+        "validators of DP³'s per-attribute pydantic models; streamcore checks timeseries "
+        "chunks in ModelSpec.validate_task",
+    ),
+)
+
 DataPointType = DataPointPlainBase | DataPointObservationsBase | DataPointTimeseriesBase
 
 KIND_CLASSES = {
@@ -188,8 +203,10 @@ def _aware(value: Any, name: str) -> datetime | None:
 
 
 def _json_default(value: Any) -> Any:
+    """As pydantic writes JSON (DP³'s models): UTC times end in ``Z``."""
     if isinstance(value, datetime):
-        return value.isoformat()
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
     return to_json_friendly(value) if not isinstance(value, set) else sorted(value)
 
 

@@ -132,7 +132,7 @@ class DataPointTask(_Task, Task):
         return dumped
 
     def model_dump_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.model_dump(**kwargs), default=_json_default)
+        return json.dumps(self.model_dump(**kwargs), default=_json_default, separators=(",", ":"))
 
     def as_message(self) -> str:
         """DP³'s message: defaults and unset data-point fields left out."""
@@ -142,7 +142,7 @@ class DataPointTask(_Task, Task):
         ]
         if not message["data_points"]:
             del message["data_points"]
-        return json.dumps(message, default=_json_default)
+        return json.dumps(message, default=_json_default, separators=(",", ":"))
 
 
 def parse_data_point_task(task: str | bytes, model_spec: ModelSpec) -> DataPointTask:

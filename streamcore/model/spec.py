@@ -202,7 +202,7 @@ class AttrSpecObservations(AttrSpecClassic):
     type: Literal["observations"]
     confidence: bool = False
     multi_value: bool = False
-    history_params: ObservationsHistoryParams
+    history_params: ObservationsHistoryParams = Field(default_factory=ObservationsHistoryParams)
     history_force_graph: bool = False
 
     @property
