@@ -99,7 +99,14 @@ class EntitySpec(SpecModel):
         return value
 
 
-class ObservationsHistoryParams(SpecModel):
+class LenientSpecModel(SpecModel):
+    """A spec DP³ reads ignoring unknown keys: they are kept (``model_extra``) and
+    ``check-config`` warns about each, so a DP³ model loads and a typo is still seen."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, frozen=True)
+
+
+class ObservationsHistoryParams(LenientSpecModel):
     """How long observation values are kept and how far they are valid around t1..t2."""
 
     max_age: OptionalDuration = None
@@ -110,14 +117,14 @@ class ObservationsHistoryParams(SpecModel):
     aggregate: bool = True
 
 
-class TimeseriesTSParams(SpecModel):
+class TimeseriesTSParams(LenientSpecModel):
     """How long timeseries values are kept and, for regular series, the sampling step."""
 
     max_age: OptionalDuration = None
     time_step: OptionalDuration = None
 
 
-class TimeseriesSeries(SpecModel):
+class TimeseriesSeries(LenientSpecModel):
     """One series of a timeseries attribute; its values are int, int64, float or time."""
 
     data_type: DataTypeField

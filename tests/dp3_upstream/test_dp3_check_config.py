@@ -5,6 +5,7 @@ absent here: a warning, as ``dp3 check`` accepts it); ``template_app`` is the ap
 ``dp3 setup`` creates (its module imports ``dp3.common``, so DP³ compatibility is on).
 """
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,19 @@ def test_dp3_module_without_compat_fails_with_a_hint(monkeypatch: pytest.MonkeyP
     code, output = check(HERE / "template_app" / "config", monkeypatch, dp3=False)
     assert code == 1
     assert "hint: DP³ modules load with STREAMCORE_DP3_COMPAT=true" in output
+
+
+def test_unknown_keys_dp3_ignores_are_accepted_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """DP³'s history_params/timeseries_params/series models ignore unknown keys."""
+    config = tmp_path / "config"
+    shutil.copytree(HERE / "test_config", config)
+    entity = config / "db_entities" / "test_entity_type.yml"
+    text = entity.read_text().replace(
+        "      aggregate: true", "      aggregate: true\n      agregate: 1"
+    )
+    entity.write_text(text)
+    code, output = check(config, monkeypatch, dp3=False)
+    assert code == 0, output
+    assert "attribs.test_attr_history.history_params.agregate: unknown key, ignored" in output
