@@ -2,7 +2,8 @@
 
 The files under ``test_common/`` (renamed ``test_dp3_*.py``: test basenames are unique in
 this repository; contents byte for byte), ``test_common/config_test_files/`` and
-``test_config/`` are copied from CESNET/dp3 (commit b7553da8, BSD-style licence in
+``test_config/``, ``test_example/config/`` and ``template_app/`` (DP³'s
+``dp3/template/app``) are copied from CESNET/dp3 (commit b7553da8, BSD-style licence in
 ``LICENSE`` here, copyright CESNET). This conftest switches DP³ compatibility on so their
 ``from dp3... import`` lines resolve to streamcore.
 """

@@ -1,6 +1,7 @@
 """DP³'s own configuration directories pass ``streamcore check-config`` as shipped.
 
-``test_config`` is DP³'s ``tests/test_config`` (its ``modules_dir`` is ``/dp3/tests/modules``,
+``test_config`` and ``test_example/config`` are DP³'s ``tests/test_config`` and
+``tests/test_example/config`` (the first's ``modules_dir`` is ``/dp3/tests/modules``,
 absent here: a warning, as ``dp3 check`` accepts it); ``template_app`` is the application
 ``dp3 setup`` creates (its module imports ``dp3.common``, so DP³ compatibility is on).
 """
@@ -63,3 +64,10 @@ def test_unknown_keys_dp3_ignores_are_accepted_with_a_warning(
     code, output = check(config, monkeypatch, dp3=False)
     assert code == 0, output
     assert "attribs.test_attr_history.history_params.agregate: unknown key, ignored" in output
+
+
+def test_dp3_example_config_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DP³'s tests/test_example/config (no modules enabled)."""
+    code, output = check(HERE / "test_example" / "config", monkeypatch, dp3=False)
+    assert code == 0, output
+    assert "OK: 1 entity types" in output
