@@ -33,6 +33,7 @@ from typing import Any
 from streamcore.config import PlatformConfig
 from streamcore.config.sections import ProcessingCoreConfig
 from streamcore.model.datapoint import DataPointTask
+from streamcore.module import compat
 from streamcore.module.base import BaseModule
 from streamcore.module.dispatch import IngestionHooks
 from streamcore.module.hooklog import HookFailureLog
@@ -85,6 +86,10 @@ class ModuleHarness:
             module_class, name = module, module.__module__.rsplit(".", 1)[-1]
         if module_config is None:
             module_config = (raw.get("modules", None) or {}).get(name, {})
+        if compat.is_installed():
+            from streamcore.common.task import use_model_spec
+
+            use_model_spec(self.model_spec)  # as load_modules does for DP³ modules
         instance = construct(
             module_class, name, self.platform_config, dict(module_config or {}), self.registrar
         )

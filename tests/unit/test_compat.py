@@ -117,3 +117,32 @@ def test_dp3_tasks_validate_as_dp3_does(compat: None) -> None:
         assert Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "label", "v": "a"}])
     finally:
         use_model_spec(None)
+
+
+def test_dp3_module_building_tasks_without_task_context_runs_in_the_engine(
+    compat: None,
+) -> None:
+    """As in DP³'s workers, a hook may build tasks without task_context: the application's
+    model validates them; the derived per-kind data-points encode like any other."""
+    from dp3.common.base_module import BaseModule as Dp3Base
+    from dp3.common.datapoint import DataPointPlainBase
+    from dp3.common.task import DataPointTask as Dp3Task
+
+    from streamcore.codec.tasks import TaskEncoder
+
+    class Plain(Dp3Base):
+        def __init__(self, platform_config: Any, module_config: dict, registrar: Any) -> None:
+            super().__init__(platform_config, module_config, registrar)
+            registrar.register_on_new_attr_hook(self.on_hostname, "ip", "hostname")
+
+        def on_hostname(self, eid: Any, dp: Any) -> list[Any]:
+            return [Dp3Task(etype="ip", eid=eid, data_points=[{"attr": "label", "v": dp.v}])]
+
+    harness = ModuleHarness(platform_config_for(model_spec_from_dicts(MODEL)))
+    harness.load(Plain, {})
+    dp = DataPoint("ip", "10.0.0.1", "hostname", "db.corp", t1=T1)
+    run = harness.send(DataPointTask("ip", "10.0.0.1", [dp]))
+    derived = run.task(etype="ip")
+    assert type(derived.data_points[0]) is DataPointPlainBase
+    assert run.datapoint(attr="label").v == "db.corp"
+    assert TaskEncoder(harness.model_spec).encode(derived)
