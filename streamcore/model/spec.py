@@ -98,6 +98,18 @@ class EntitySpec(SpecModel):
             raise ValueError(f"entity ids must be one of {', '.join(EID_TYPES)}, not '{value}'")
         return value
 
+    def validate_eid(self, v: Any) -> Any:
+        """``v`` as this type's canonical entity id (``ValueError`` if it is not one), as
+        DP³'s ``EntitySpec.validate_eid``."""
+        from streamcore.model.values import eid_parser
+
+        return eid_parser(self.id_data_type.root)(v)
+
+    @property
+    def eid_type(self) -> Any:
+        """DP³'s name for the callable that checks and converts entity ids."""
+        return self.validate_eid
+
 
 class LenientSpecModel(SpecModel):
     """A spec DP³ reads ignoring unknown keys: they are kept (``model_extra``) and

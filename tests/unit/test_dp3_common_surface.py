@@ -388,3 +388,16 @@ def test_attr_spec_factory() -> None:
     assert isinstance(spec, AttrSpecObservations) and spec.id == "seen"
     with pytest.raises(ValueError, match="Missing mandatory attribute `type`"):
         AttrSpec("x", {"name": "x"})
+
+
+def test_entity_spec_validates_eids_as_dp3() -> None:
+    from ipaddress import IPv4Address
+
+    from dp3.common.config import ModelSpec, read_config_dir
+
+    model = ModelSpec(read_config_dir(str(DP3_CONFIG), recursive=True).get("db_entities"))
+    ip_type = next(e for e in model.entities.values() if e.id_data_type.root == "ipv4")
+    assert ip_type.validate_eid("192.0.2.1") == IPv4Address("192.0.2.1")
+    assert ip_type.eid_type("192.0.2.1") == IPv4Address("192.0.2.1")
+    with pytest.raises(ValueError):
+        ip_type.validate_eid("not-an-ip")
