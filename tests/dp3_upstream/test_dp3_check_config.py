@@ -71,3 +71,13 @@ def test_dp3_example_config_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     code, output = check(HERE / "test_example" / "config", monkeypatch, dp3=False)
     assert code == 0, output
     assert "OK: 1 entity types" in output
+
+
+def test_missing_modules_dir_fails_when_a_worker_loads_the_modules() -> None:
+    from streamcore.config import load_config
+    from streamcore.errors import ModuleLoadError
+    from streamcore.module import load_modules
+
+    config = load_config(HERE / "test_config")
+    with pytest.raises(ModuleLoadError, match="/dp3/tests/modules/test_module.py"):
+        load_modules(config.platform_config("test"))
