@@ -8,6 +8,8 @@ unless ``--accept-unreadable`` is given.
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from streamcore.config import AppConfig
@@ -18,10 +20,16 @@ from streamcore.settings import Settings
 def pending_changes(
     settings: Settings, app_name: str, config: AppConfig
 ) -> list[ModelChange] | None:
-    """Changes from ``app_name``'s stored model to ``config``'s; None if none is stored."""
+    """Changes from ``app_name``'s stored model to ``config``'s; None if none is stored.
+    Exits with a one-line error when Cassandra cannot be reached."""
+    from streamcore.errors import StateError
     from streamcore.state.model_store import stored_model_of
 
-    stored = stored_model_of(settings, app_name)
+    try:
+        stored = stored_model_of(settings, app_name)
+    except StateError as exc:
+        click.echo(f"error: reading {app_name}'s stored model: {exc}", err=True)
+        sys.exit(1)
     if stored is None:
         return None
     return diff_models(stored, model_document(config.model_spec))

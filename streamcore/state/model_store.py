@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from cassandra.cluster import Session
+from cassandra.cluster import NoHostAvailable, Session
 
+from streamcore.errors import StateError
 from streamcore.model.changes import ModelDocument
 from streamcore.settings import Settings
 from streamcore.state.session import open_session
@@ -39,7 +40,10 @@ def store_model(session: Session, keyspace: str, document: ModelDocument) -> Non
 def stored_model_of(settings: Settings, app_name: str) -> ModelDocument | None:
     """The stored model of application ``app_name`` (its keyspace from the settings)."""
     cassandra = settings.for_app(app_name).cassandra
-    session = open_session(cassandra)
+    try:
+        session = open_session(cassandra)
+    except NoHostAvailable as exc:
+        raise StateError(f"Cassandra unreachable ({cassandra.contact_points}): {exc}") from exc
     try:
         return read_model(session, cassandra.keyspace, app_name)
     finally:
