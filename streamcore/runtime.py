@@ -486,7 +486,7 @@ def build_scheduler(
     )
     history = HistoryManager(model, store, sink)
     collector = GarbageCollector(model, store, sink)
-    collection = GarbageCollectorConfig.from_raw(config.raw.get("garbage_collector"))
+    collection = GarbageCollectorConfig.from_raw(config.raw.get("garbage_collector", None))
     jobs = [
         *updater.jobs(config.updater.update_batch_cron),
         platform_job("aggregation", history.aggregate, config.history_manager.aggregation_schedule),

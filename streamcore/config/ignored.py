@@ -71,6 +71,7 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
             warnings.append(
                 ConfigProblem(f"{section}.yml", f"{key}.{inner}", f"accepted and ignored: {why}")
             )
+    warnings.extend(_unknown_spec_keys(config))
     known = KNOWN_FILES | IGNORED_FILES.keys()
     for name in sorted(raw.keys() - known):
         warnings.append(
@@ -91,3 +92,26 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
             )
         )
     return warnings
+
+
+def _unknown_spec_keys(config: AppConfig) -> list[ConfigProblem]:
+    """Unknown keys in history_params, timeseries_params and series, which DP³ ignores."""
+    found = []
+    for (etype, attr), spec in config.model_spec.attributes.items():
+        parts: list[tuple[str, Any]] = [
+            ("history_params", getattr(spec, "history_params", None)),
+            ("timeseries_params", getattr(spec, "timeseries_params", None)),
+        ]
+        parts += [
+            (f"series.{name}", s) for name, s in (getattr(spec, "series", None) or {}).items()
+        ]
+        for where, part in parts:
+            for key in getattr(part, "model_extra", None) or {}:
+                found.append(
+                    ConfigProblem(
+                        f"db_entities ({etype})",
+                        f"attribs.{attr}.{where}.{key}",
+                        "unknown key, ignored (as DP³ ignores it)",
+                    )
+                )
+    return found

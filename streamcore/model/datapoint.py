@@ -38,6 +38,20 @@ class DataPoint:
     c: float | None = None
     src: str | None = None
 
+    def model_dump(self, **_: Any) -> dict[str, Any]:
+        """The fields as a dict, DP³'s ``model_dump()`` (DP³'s data-points are pydantic
+        models and modules call it)."""
+        return {
+            "etype": self.etype,
+            "eid": self.eid,
+            "attr": self.attr,
+            "src": self.src,
+            "v": self.v,
+            "c": self.c,
+            "t1": self.t1,
+            "t2": self.t2,
+        }
+
 
 @dataclass(slots=True)
 class DataPointTask:

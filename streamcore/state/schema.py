@@ -13,6 +13,9 @@ whole-type scans (snapshots, periodic updaters) without a full-table scan.
 
 ``app_owner``: the application that owns the keyspace (one row, written by ``streamcore
 setup`` with a lightweight transaction), so a second application never silently shares it.
+
+``app_model``: the entity model the stored data was written with (``model.changes``), stored
+by ``setup``, so a changed model is compared with it before it is applied.
 """
 
 from __future__ import annotations
@@ -58,6 +61,13 @@ TABLES = (
         key text PRIMARY KEY,
         app_name text,
         created timestamp
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.app_model (
+        key text PRIMARY KEY,
+        model text,
+        stored timestamp
     )
     """,
     *SNAPSHOT_TABLES,

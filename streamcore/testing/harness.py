@@ -33,6 +33,7 @@ from typing import Any
 from streamcore.config import PlatformConfig
 from streamcore.config.sections import ProcessingCoreConfig
 from streamcore.model.datapoint import DataPointTask
+from streamcore.module import compat
 from streamcore.module.base import BaseModule
 from streamcore.module.dispatch import IngestionHooks
 from streamcore.module.hooklog import HookFailureLog
@@ -77,14 +78,18 @@ class ModuleHarness:
         """
         raw = self.platform_config.config
         if isinstance(module, str):
-            core = ProcessingCoreConfig.model_validate(raw.get("processing_core") or {})
+            core = ProcessingCoreConfig.model_validate(raw.get("processing_core", None) or {})
             modules_dir = Path(self.platform_config.config_base_path) / core.modules_dir
             name = module
             module_class = find_module_class(name, import_module_file(name, modules_dir))
         else:
             module_class, name = module, module.__module__.rsplit(".", 1)[-1]
         if module_config is None:
-            module_config = (raw.get("modules") or {}).get(name, {})
+            module_config = (raw.get("modules", None) or {}).get(name, {})
+        if compat.is_installed():
+            from streamcore.common.task import use_model_spec
+
+            use_model_spec(self.model_spec)  # as load_modules does for DP³ modules
         instance = construct(
             module_class, name, self.platform_config, dict(module_config or {}), self.registrar
         )
