@@ -149,7 +149,11 @@ def build_ingest_worker(
 
     return IngestWorker(
         model=runtime.config.model_spec,
-        processor=TaskProcessor(runtime.config.model_spec, hooks or NoHooks()),
+        processor=TaskProcessor(
+            runtime.config.model_spec,
+            hooks or NoHooks(),
+            enforce_max_items=settings.worker.enforce_max_items,
+        ),
         codec=TaskCodec(runtime.config, settings.limits.limits()),
         dead_letters=DeadLetterCodec(),
         store=store,

@@ -68,11 +68,13 @@ def check_config(config_dir: str, app_name: str) -> None:
     called): a module that would not load is reported as ``file:line: message``. Settings
     that are accepted but ignored are listed as warnings. Exit status 1 if any error.
     """
-    from streamcore.config.ignored import ignored_settings
+    from streamcore.config.ignored import ignored_settings, max_items_notes
     from streamcore.module.check import dry_run_modules
 
     config = load_config_or_exit(config_dir)
     for warning in ignored_settings(config):
+        click.echo(f"warning: {warning}", err=True)
+    for warning in max_items_notes(config, Settings().worker.enforce_max_items):
         click.echo(f"warning: {warning}", err=True)
     problems = dry_run_modules(config, app_name, dp3_compat=Settings().dp3_compat)
     for problem in problems:

@@ -2,7 +2,8 @@
 
 Order (DP³'s ``TaskExecutor``): ``on_task_start`` -> delete? -> if the entity is new:
 ``allow_entity_creation`` (abort when refused) -> ``on_entity_creation`` -> stage the TTL
-tokens and data-points -> ``on_new_attr`` for each data-point. Pure apart from the hooks
+tokens and data-points (pruning expired tokens, DP³'s ``remove_expired_ttls``) ->
+``on_new_attr`` for each data-point. Pure apart from the hooks
 themselves: no I/O, the record is changed in memory and written by the worker.
 
 Replays: the creating task's origin (topic:partition:offset) is stored with the entity, so a
@@ -19,12 +20,13 @@ from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import AttrSpecObservations, AttrSpecTimeseries
 from streamcore.state.merge import (
-    apply_observation,
+    apply_observations,
     apply_plain,
     apply_timeseries,
     creation_tokens,
     extend_ttl,
     lifetime_rule,
+    prune_expired_tokens,
     to_millis,
 )
 from streamcore.state.record import EntityRecord
@@ -58,9 +60,15 @@ class NoHooks:
 
 
 class TaskProcessor:
-    def __init__(self, model: ModelSpec, hooks: IngestionHookRunner) -> None:
+    """``enforce_max_items``: keep at most ``max_items`` observation rows (opt-in; DP³
+    documents ``max_items`` as not implemented and keeps every row)."""
+
+    def __init__(
+        self, model: ModelSpec, hooks: IngestionHookRunner, *, enforce_max_items: bool = False
+    ) -> None:
         self.model = model
         self.hooks = hooks
+        self.enforce_max_items = enforce_max_items
         # Per attribute, what its data-points do to the entity's TTL tokens (mostly nothing).
         self._lifetimes = {
             etype: {
@@ -92,13 +100,23 @@ class TaskProcessor:
             derived.extend(hooks.run_entity_creation(etype, eid, task))
         if task.ttl_tokens:
             extend_ttl(record, task.ttl_tokens)
-        specs = self.model.entity_attributes[etype]
-        lifetimes = self._lifetimes[etype]
-        now_ms = to_millis(now)
+        self._apply(record, task.data_points, now)
+        prune_expired_tokens(record, now)
         for dp in task.data_points:
+            derived.extend(hooks.run_new_attr(etype, eid, dp))
+        return derived
+
+    def _apply(self, record: EntityRecord, dps: list[DataPoint], now: datetime) -> None:
+        """Fold one task's data-points into ``record``; observations of one attribute are
+        aggregated together (one pass of DP³'s aggregation, ``state/merge.py``)."""
+        specs = self.model.entity_attributes[record.etype]
+        lifetimes = self._lifetimes[record.etype]
+        now_ms = to_millis(now)
+        observed: dict[str, list[DataPoint]] = {}
+        for dp in dps:
             spec = specs[dp.attr]
             if isinstance(spec, AttrSpecObservations):
-                apply_observation(record, spec, dp)
+                observed.setdefault(dp.attr, []).append(dp)
             elif isinstance(spec, AttrSpecTimeseries):
                 apply_timeseries(record, dp)
             else:
@@ -106,6 +124,8 @@ class TaskProcessor:
             lifetime = lifetimes[dp.attr]
             if lifetime is not None:
                 extend_ttl(record, lifetime.tokens(dp, now))
-        for dp in task.data_points:
-            derived.extend(hooks.run_new_attr(etype, eid, dp))
-        return derived
+        for attr, points in observed.items():
+            spec = specs[attr]
+            assert isinstance(spec, AttrSpecObservations)
+            limit = spec.history_params.max_items if self.enforce_max_items else None
+            apply_observations(record, spec, points, limit)
