@@ -39,6 +39,11 @@ class DataPoint:
     src: str | None = None
 
 
+UNLINK_TAG = "streamcore:unlink"
+"""The tag of the platform's *unlink task* (``state/links.py``): a task with this one tag,
+``streamcore:unlink <attr> <linked type> <linked id>``, and nothing else."""
+
+
 @dataclass(slots=True)
 class DataPointTask:
     """Everything one message says about one entity: data-points, TTL tokens, or deletion.
