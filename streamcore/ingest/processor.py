@@ -1,7 +1,8 @@
 """One task applied to one entity's record, with DP³'s ingestion hooks in DP³'s order.
 
-An unlink task (``state/links.py``) removes the record's links to a deleted entity and
-runs no hook. Any other task, in DP³'s ``TaskExecutor`` order: ``on_task_start`` ->
+A platform task runs no hook: an unlink task (``state/links.py``) removes the record's
+links to a deleted entity, a prune-ttl task (the garbage collector's) its expired TTL
+tokens. Any other task, in DP³'s ``TaskExecutor`` order: ``on_task_start`` ->
 delete (derives the unlink tasks for the entities linking to it)? -> if the entity is new:
 ``allow_entity_creation`` (abort when refused) -> ``on_entity_creation`` -> stage the TTL
 tokens and data-points (pruning expired tokens, DP³'s ``remove_expired_ttls``) ->
@@ -18,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from streamcore.model.datapoint import DataPoint, DataPointTask
+from streamcore.model.datapoint import DataPoint, DataPointTask, platform_task
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import AttrSpecObservations, AttrSpecTimeseries
 from streamcore.state.links import (
@@ -107,10 +108,8 @@ class TaskProcessor:
         """Apply ``task`` to ``record``; returns the tasks the hooks derived."""
         hooks = self.hooks
         etype, eid = task.etype, task.eid
-        unlink = parse_unlink(task)
-        if unlink is not None:
-            if record.exists:
-                remove_links(record, unlink)
+        if platform_task(task) is not None:
+            self._platform_task(record, task, now)
             return []
         hooks.run_task_start(task)
         if task.delete:
@@ -133,6 +132,18 @@ class TaskProcessor:
         for dp in task.data_points:
             derived.extend(hooks.run_new_attr(etype, eid, dp))
         return derived
+
+    @staticmethod
+    def _platform_task(record: EntityRecord, task: DataPointTask, now: datetime) -> None:
+        """Unlink (``state/links.py``) or prune expired TTL tokens; an entity that is gone
+        stays gone."""
+        if not record.exists:
+            return
+        unlink = parse_unlink(task)
+        if unlink is not None:
+            remove_links(record, unlink)
+        else:
+            prune_expired_tokens(record, now)
 
     def _delete(self, record: EntityRecord) -> list[DataPointTask]:
         """Clear the record; what it linked to leaves the link index with it, and every

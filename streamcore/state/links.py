@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from streamcore.model.datapoint import UNLINK_TAG, DataPointTask, Link
+from streamcore.model.datapoint import UNLINK_TAG, DataPointTask, Link, platform_task
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import AttrSpecObservations, AttrSpecReadOnly
 from streamcore.state.encoding import eid_text
@@ -105,10 +105,8 @@ def unlink_task(source_etype: str, source_eid: Any, target: LinkTarget) -> DataP
 
 def parse_unlink(task: DataPointTask) -> LinkTarget | None:
     """The target of an unlink task; None for any other task."""
-    if task.data_points or task.delete or task.ttl_tokens or len(task.tags) != 1:
-        return None
-    tag = task.tags[0]
-    if not isinstance(tag, str) or not tag.startswith(UNLINK_TAG + " "):
+    tag = platform_task(task)
+    if tag is None or not tag.startswith(UNLINK_TAG + " "):
         return None
     parts = tag[len(UNLINK_TAG) + 1 :].split(" ", 2)
     if len(parts) != 3:

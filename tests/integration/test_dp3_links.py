@@ -29,6 +29,7 @@ from streamcore.settings import Settings
 from streamcore.state.snapshots import SnapshotStore
 
 CONFIG = "dp3_links"
+MAC = "00:00:00:00:00:41"
 
 
 def send(runtime: Runtime, *tasks: DataPointTask) -> None:
@@ -66,7 +67,8 @@ def linked_from(runtime: Runtime, etype: str, eid: str) -> set[tuple[str, str, s
 
 
 def test_no_ref_after_delete(settings: Settings, app_name: str, keyspace: str) -> None:
-    """DP³: delete the weak entity w4 through the API; anchor a6 keeps data1, loses ref."""
+    """DP³: delete the weak entities w4 and 00:00:00:00:00:41 (DP³'s typed case: int ids
+    linking to MAC ids) through the API; anchors a6 and 6 keep data1 and lose ref."""
     with (
         application(settings, app_name, keyspace, config=CONFIG) as runtime,
         running(build_ingest_worker(runtime)),
@@ -76,9 +78,12 @@ def test_no_ref_after_delete(settings: Settings, app_name: str, keyspace: str) -
             put("del_weak", "w4", data1="test6_data"),
             put("del_weak", "w5", data1="other"),
             put("del_anchor", "a6", data1="test6_data", ref=Link("w4")),
+            put("del_weak_mac", MAC, data1="test6_data"),
+            put("del_anchor_int", 6, data1="test6_data", ref=Link(MAC)),
             DataPointTask("del_anchor", "a6", [seen("w4"), seen("w5")]),
         )
         wait_for(lambda: rows(runtime, "del_anchor", "a6", "seen") == 2)
+        wait_for(lambda: plain(runtime, "del_anchor_int", 6, "ref") is not None)
         assert plain(runtime, "del_anchor", "a6", "ref") == Link("w4")
         assert linked_from(runtime, "del_weak", "w4") == {
             ("del_anchor", "ref", "a6"),
@@ -86,7 +91,11 @@ def test_no_ref_after_delete(settings: Settings, app_name: str, keyspace: str) -
         }
 
         send(runtime, DataPointTask("del_weak", "w4", delete=True))
+        send(runtime, DataPointTask("del_weak_mac", MAC, delete=True))
         wait_for(lambda: plain(runtime, "del_anchor", "a6", "ref") is None)
+        wait_for(lambda: plain(runtime, "del_anchor_int", 6, "ref") is None)
+        assert plain(runtime, "del_anchor_int", 6, "data1") == "test6_data"
+        assert not exists(runtime, "del_weak_mac", MAC)
         wait_for(lambda: rows(runtime, "del_anchor", "a6", "seen") == 1)  # w5's
         assert not exists(runtime, "del_weak", "w4")
         assert plain(runtime, "del_anchor", "a6", "data1") == "test6_data"

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from streamcore.ingest.processor import NoHooks, TaskProcessor
-from streamcore.model.datapoint import DataPoint, DataPointTask
+from streamcore.model.datapoint import PRUNE_TTL_TAG, DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.merge import prune_expired_tokens
 from streamcore.state.record import EntityRecord
@@ -271,3 +271,26 @@ def test_expired_tokens_are_pruned_while_another_lives() -> None:
     prune_expired_tokens(record, NOW)
     assert record.ttl_tokens == {"base": NOW - 2 * S, "data": NOW - S}
     assert not record.dirty_meta
+
+
+class Recording(NoHooks):
+    def __init__(self) -> None:
+        self.started: list[DataPointTask] = []
+
+    def run_task_start(self, task: DataPointTask) -> None:
+        self.started.append(task)
+
+
+def test_the_collectors_prune_task_drops_expired_tokens_without_hooks() -> None:
+    spec = ttl_model(True)
+    hooks = Recording()
+    processor = TaskProcessor(spec, hooks)
+    prune = spec.validate_task(DataPointTask("bus", "b1", tags=[PRUNE_TTL_TAG]))
+    record = EntityRecord("bus", "b1", "b1", exists=True)
+    record.ttl_tokens = {"base": NOW - S, "data": NOW + S}
+    assert processor.process(record, prune, "in:0:0", NOW) == []
+    assert record.ttl_tokens == {"data": NOW + S}
+    gone = EntityRecord("bus", "b2", "b2")  # deleted meanwhile: stays deleted
+    processor.process(gone, DataPointTask("bus", "b2", tags=[PRUNE_TTL_TAG]), "in:0:1", NOW)
+    assert not gone.exists and not gone.dirty_meta
+    assert hooks.started == []
