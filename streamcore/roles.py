@@ -26,7 +26,7 @@ from streamcore.runtime import (
     snapshot_run_start,
     watch_hooks,
 )
-from streamcore.schedule.local import local_module_jobs
+from streamcore.schedule.local import LocalJobs, local_module_jobs
 from streamcore.snapshot.worker import worker_stats
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def worker_role(context: RoleContext) -> Role:
         metrics=metrics,
     )
     context.creation_hooks = hooks
-    context.module_jobs = local_module_jobs(context.loaded.registrar.registry.scheduled_jobs)
+    context.module_jobs = module_callbacks(context)
     instrument_worker(worker, context.poll_control, context.health, metrics)
     return Role(worker)
 
@@ -90,7 +90,7 @@ def snapshot_role(trigger: bool = True) -> Callable[[RoleContext], Role]:
             if worker.consumer is not None:
                 lag.sample(worker.consumer)
 
-        context.module_jobs = local_module_jobs(context.loaded.registrar.registry.scheduled_jobs)
+        context.module_jobs = module_callbacks(context)
         worker.between.extend([context.poll_control, sample])
         context.actions.handle(ControlAction.MAKE_SNAPSHOTS, _run_start(context))
         stopped = lambda: log.info("snapshot worker stopped: %s", worker_stats(worker))  # noqa: E731
@@ -118,6 +118,16 @@ def scheduler_role(context: RoleContext) -> Role:
     health.checks.append(lambda: cassandra_down(runtime))
     context.actions.handle(ControlAction.MAKE_SNAPSHOTS, _run_start(context))
     return Role(clock)
+
+
+def module_callbacks(context: RoleContext) -> LocalJobs:
+    """The modules' ``scheduler_register`` callbacks this worker runs itself, between
+    batches on its hook thread (``schedule/local.py``), counted in its metrics."""
+    from streamcore.metrics import JobMetrics
+
+    jobs = local_module_jobs(context.loaded.registrar.registry.scheduled_jobs)
+    jobs.observer = JobMetrics(context.metrics, [job.name for job in jobs.jobs])
+    return jobs
 
 
 def _run_start(context: RoleContext) -> Handler:

@@ -11,20 +11,22 @@ callbacks on its own thread pool (``scheduler.py``: ``per_replica`` jobs), as be
 Timing: a fire time is taken when the loop next calls ``run_due()`` (at most a batch
 late); fire times missed meanwhile collapse into one run (APScheduler's ``coalesce``), and
 none is skipped for being late: lateness here comes from the batch in hand, not from an
-overloaded scheduler. A callback that raises is logged with its name and counted; the
-next fire time runs as usual.
+overloaded scheduler. A callback that raises is logged with its name and counted (in the
+role's ``streamcore_scheduler_job_runs_total``, as in the scheduler); the next fire time
+runs as usual.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from streamcore.module.schedule import ScheduledJob
 from streamcore.schedule.jobs import module_jobs
-from streamcore.schedule.scheduler import Job
+from streamcore.schedule.scheduler import Job, JobObserver
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ class LocalJobs:
     ) -> None:
         self.jobs = [job for job in jobs if job.schedule is not None]
         self.clock = clock
+        self.observer: JobObserver | None = None
+        """Told each run's outcome and duration (the role's ``JobMetrics``)."""
         now = clock()
         self._due = {job.name: job.schedule.next_after(now) for job in self.jobs if job.schedule}
         self.stats: Counter[tuple[str, str]] = Counter()
@@ -52,13 +56,17 @@ class LocalJobs:
                 continue
             assert job.schedule is not None
             self._due[job.name] = job.schedule.next_after(now)
+            started = time.perf_counter()
             try:
                 job.run()
             except Exception:
-                self.stats[job.name, "failed"] += 1
+                outcome = "failed"
                 log.exception("scheduled callback %s failed", job.name)
             else:
-                self.stats[job.name, "ran"] += 1
+                outcome = "ran"
+            self.stats[job.name, outcome] += 1
+            if self.observer is not None:
+                self.observer.job_done(job.name, outcome, time.perf_counter() - started)
 
     def count(self, name_part: str, outcome: str) -> int:
         """Runs with ``outcome`` of the jobs whose name contains ``name_part``."""

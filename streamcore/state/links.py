@@ -17,7 +17,7 @@ update that no hook sees.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from streamcore.model.datapoint import UNLINK_TAG, DataPointTask, Link, platform_task
@@ -46,26 +46,19 @@ class LinkAttrs:
     with the linked type and, for observations, ``post_validity``."""
 
     def __init__(self, model: ModelSpec) -> None:
-        self.of: dict[str, dict[str, tuple[str, Any]]] = {}
-        for (etype, attr), spec in model.relations.items():
-            if isinstance(spec, AttrSpecReadOnly):
-                continue
-            post = (
-                spec.history_params.post_validity
-                if isinstance(spec, AttrSpecObservations)
-                else None
-            )
-            target = spec.relation_to
-            assert target is not None
-            self.of.setdefault(etype, {})[attr] = (target, post)
+        self.of: dict[str, dict[str, tuple[str, timedelta | None]]] = {}
+        """linking type -> link attribute -> (linked type, post_validity of observations)."""
         self.mirrors: dict[str, dict[str, tuple[str, str]]] = {}
         """linked type -> mirror attribute -> (linking type, link attribute)."""
         for (etype, attr), spec in model.relations.items():
-            mirror = getattr(spec, "mirror_as", None)
-            if mirror and not isinstance(spec, AttrSpecReadOnly):
-                target = spec.relation_to
-                assert target is not None
-                self.mirrors.setdefault(target, {})[mirror] = (etype, attr)
+            if isinstance(spec, AttrSpecReadOnly):
+                continue
+            post = None
+            if isinstance(spec, AttrSpecObservations):
+                post = spec.history_params.post_validity
+            self.of.setdefault(etype, {})[attr] = (spec.relation_to, post)
+            if spec.is_mirrored and spec.mirror_as:
+                self.mirrors.setdefault(spec.relation_to, {})[spec.mirror_as] = (etype, attr)
 
     def targets(
         self, record: EntityRecord, attrs: Iterable[str] | None = None
@@ -91,7 +84,7 @@ class LinkAttrs:
         return found
 
 
-def _lapses(row: Row, post: Any) -> datetime | None:
+def _lapses(row: Row, post: timedelta | None) -> datetime | None:
     if post is None or row.t2 is None:
         return None
     return shift(row.t2, post)

@@ -192,12 +192,12 @@ def aggregate_on_equal(
     ``aggregate_multivalue_dp_history_on_equal`` (``multi_value``), on the same terms.
 
     Rows are sorted by ``t1``; rows starting together are taken in value order (DP³: in
-    the order they were pushed, which a replay or a second worker can't reproduce), so
-    a repeated data-point lands next to its own value's row. A
-    row joins the row being built when their values are equal and ``built.t2 + post >=
-    row.t1 - pre``; single-value attributes build one row at a time (a different value in
-    between ends it), multi-value ones one per value. A built row's confidence is the
-    mean of the confidences merged into it in this pass.
+    the order they were pushed, which a replay or a second worker can't reproduce), so a
+    repeated data-point lands next to its own value's row. A row joins the row being built
+    when their values are equal and ``built.t2 + post >= row.t1 - pre``; single-value
+    attributes build one row at a time (a different value in between ends it),
+    multi-value ones one per value. A built row's confidence is the mean of the
+    confidences merged into it in this pass.
     """
     built: list[tuple[HistoryRow, float, int]] = []  # (row, sum of c, merged count)
     open_rows: dict[str, int] = {}  # value -> index in built, of the row being built

@@ -45,8 +45,15 @@ def test_a_cron_callback_reloads_what_the_workers_hook_uses(
 
     with (
         application(settings, app_name, keyspace, config=CONFIG) as runtime,
-        role_processes(["worker"], CONFIG, app_name, env, tmp_path),
+        role_processes(["worker"], CONFIG, app_name, env, tmp_path) as (worker,),
     ):
         wait_for(lambda: tagged_with("rule-1"), timeout=60, every=0.5)
         rules.write_text("rule-2\n", encoding="utf-8")
         wait_for(lambda: tagged_with("rule-2"), timeout=60, every=0.5)
+        runs = worker.samples("streamcore_scheduler_job_runs_total")
+        reload_runs = {
+            dict(labels)["outcome"]: n
+            for labels, n in runs.items()
+            if "reload" in dict(labels)["job"]
+        }
+        assert reload_runs["ran"] >= 2 and reload_runs["failed"] == 0

@@ -82,3 +82,21 @@ def test_per_replica_and_once_per_cluster_exclude_each_other() -> None:
     registrar = CallbackRegistrar(model_spec_from_dicts(MODEL))
     with pytest.raises(HookRegistrationError, match="exclude each other"):
         registrar.scheduler_register(print, second="*", per_replica=True, once_per_cluster=True)
+
+
+def test_each_run_is_reported_to_the_observer() -> None:
+    registrar = CallbackRegistrar(model_spec_from_dicts(MODEL))
+    registrar.scheduler_register(lambda: None, second="*")
+    seen: list[tuple[str, str]] = []
+
+    class Observer:
+        def job_done(self, job: str, outcome: str, seconds: float | None) -> None:
+            assert seconds is not None and seconds >= 0
+            seen.append((job, outcome))
+
+    clock = Clock()
+    jobs = local_module_jobs(registrar.registry.scheduled_jobs, clock)
+    jobs.observer = Observer()
+    clock.now = T0 + timedelta(seconds=1)
+    jobs.run_due()
+    assert seen == [(jobs.jobs[0].name, "ran")]
