@@ -148,11 +148,8 @@ class TaskProcessor:
     def _delete(self, record: EntityRecord) -> list[DataPointTask]:
         """Clear the record; what it linked to leaves the link index with it, and every
         entity linking to it is asked to remove those links (DP³'s ``LinkManager``)."""
-        if not record.exists:
-            record.clear()
-            return []
         dropped = list(self.link_attrs.targets(record))
-        unlinks = []
+        unlinks = []  # even if it was never stored: links may point at it (DP³: the same)
         if self.links is not None:
             target = (record.etype, record.eid_key)
             for source_etype, attr, source_eid in self.links.links_to(*target):

@@ -128,3 +128,13 @@ def test_user_tags_are_not_unlink_tasks() -> None:
     points = [DataPoint("del_anchor", "a1", "data1", "x")]
     tagged = DataPointTask("del_anchor", "a1", points, tags=["streamcore:unlink ref del_weak w"])
     assert parse_unlink(tagged) is None
+
+
+def test_deleting_an_entity_never_stored_still_removes_the_links_to_it() -> None:
+    """Links may point at an entity that has no record (DP³'s keep_empty stubs)."""
+    missing = EntityRecord("del_weak", "w7", "w7")
+    index = Index({("del_weak", "w7"): [("del_anchor", "ref", "a1")]})
+    derived = processor(index).process(
+        missing, DataPointTask("del_weak", "w7", delete=True), "in:0:0", NOW
+    )
+    assert [(t.eid, parse_unlink(t)) for t in derived] == [("a1", ("ref", "del_weak", "w7"))]
