@@ -1,13 +1,13 @@
-"""``scheduler_register`` callbacks run where DP³ runs them: in the worker process that
-hosts the module, so the state a callback reloads is what the same process's hooks use
-(a real ``streamcore worker`` process and no scheduler anywhere)."""
+"""``scheduler_register`` callbacks run where DP³ runs them: in every process that hosts
+the module, so the state a callback reloads is what the same process's hooks use (real
+``streamcore worker`` and ``streamcore snapshots`` processes, no scheduler anywhere)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from role_processes import role_env, role_processes
+from role_processes import RoleProcess, role_env, role_processes
 from support import CONFIGS, application, wait_for
 
 from streamcore.model.datapoint import DataPoint, DataPointTask
@@ -45,15 +45,21 @@ def test_a_cron_callback_reloads_what_the_workers_hook_uses(
 
     with (
         application(settings, app_name, keyspace, config=CONFIG) as runtime,
-        role_processes(["worker"], CONFIG, app_name, env, tmp_path) as (worker,),
+        role_processes(["worker", "snapshots"], CONFIG, app_name, env, tmp_path) as processes,
     ):
         wait_for(lambda: tagged_with("rule-1"), timeout=60, every=0.5)
         rules.write_text("rule-2\n", encoding="utf-8")
         wait_for(lambda: tagged_with("rule-2"), timeout=60, every=0.5)
-        runs = worker.samples("streamcore_scheduler_job_runs_total")
-        reload_runs = {
-            dict(labels)["outcome"]: n
-            for labels, n in runs.items()
-            if "reload" in dict(labels)["job"]
-        }
-        assert reload_runs["ran"] >= 2 and reload_runs["failed"] == 0
+        for process in processes:  # the snapshot worker hosts the module too
+            wait_for(lambda p=process: reloads(p, "ran") >= 2)
+            assert reloads(process, "failed") == 0
+
+
+def reloads(process: RoleProcess, outcome: str) -> float:
+    """Runs of the module's reload callback in ``process`` (its /metrics)."""
+    runs = process.samples("streamcore_scheduler_job_runs_total")
+    return sum(
+        n
+        for labels, n in runs.items()
+        if "reload" in dict(labels)["job"] and dict(labels)["outcome"] == outcome
+    )
