@@ -80,7 +80,7 @@ def check_config(config_dir: str, app_name: str, against: str | None) -> None:
     called): a module that would not load is reported as ``file:line: message``. Settings
     that are accepted but ignored are listed as warnings. Exit status 1 if any error.
     """
-    from streamcore.config.ignored import ignored_settings
+    from streamcore.config.ignored import ignored_settings, max_items_notes
     from streamcore.config.loader import missing_modules_dir
     from streamcore.module.check import dry_run_modules
 
@@ -88,6 +88,8 @@ def check_config(config_dir: str, app_name: str, against: str | None) -> None:
 
     config = load_config_or_exit(config_dir)
     for warning in ignored_settings(config):
+        click.echo(f"warning: {warning}", err=True)
+    for warning in max_items_notes(config, Settings().worker.enforce_max_items):
         click.echo(f"warning: {warning}", err=True)
     no_modules_dir = missing_modules_dir(config)
     if no_modules_dir is not None:

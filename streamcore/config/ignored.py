@@ -115,3 +115,29 @@ def _unknown_spec_keys(config: AppConfig) -> list[ConfigProblem]:
                     )
                 )
     return found
+
+
+def max_items_notes(config: AppConfig, enforced: bool) -> list[ConfigProblem]:
+    """A warning per observation attribute with ``max_items``: DP³ documents it as not
+    implemented and keeps every row, and so does streamcore unless
+    ``STREAMCORE_WORKER__ENFORCE_MAX_ITEMS`` opts in to keeping only the newest rows."""
+    from streamcore.model.spec import AttrSpecObservations
+
+    if enforced:
+        effect = "enforced (STREAMCORE_WORKER__ENFORCE_MAX_ITEMS): older rows are removed"
+    else:
+        effect = (
+            "not enforced, as in DP³: every row is kept "
+            "(STREAMCORE_WORKER__ENFORCE_MAX_ITEMS=true keeps only the newest)"
+        )
+    return [
+        ConfigProblem(
+            f"db_entities ({etype})",
+            f"{attr}.history_params.max_items",
+            f"max_items={spec.history_params.max_items} {effect}",
+        )
+        for (etype, attr), spec in sorted(config.model_spec.attributes.items())
+        if isinstance(spec, AttrSpecObservations)
+        and spec.history_params is not None
+        and spec.history_params.max_items is not None
+    ]

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from streamcore.errors import ConfigError, ConfigProblem, InvalidDataPointError
-from streamcore.model.datapoint import DataPointTask
+from streamcore.model.datapoint import DataPointTask, platform_task
 from streamcore.model.datatypes import DataType, Kind, parse_data_type
 from streamcore.model.primitives import check_window, parse_time
 from streamcore.model.spec import (
@@ -187,7 +187,8 @@ class ModelSpec:
             raise InvalidDataPointError(f"{where}: tags must be a list of strings")
         if type(task.delete) is not bool:
             raise InvalidDataPointError(f"{where}: delete must be true or false")
-        if not task.data_points and not task.ttl_tokens and not task.delete:
+        empty = not task.data_points and not task.ttl_tokens and not task.delete
+        if empty and platform_task(task) is None:
             raise InvalidDataPointError(
                 f"{where}: a task needs data-points, ttl_tokens or delete=true"
             )

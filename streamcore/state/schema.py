@@ -9,6 +9,10 @@ so history retention costs no sweep.
 ``entity_index``: every entity of a type, spread over ``INDEX_BUCKETS`` partitions, for
 whole-type scans (snapshots, periodic updaters) without a full-table scan.
 
+``entity_links_to``: who links to each entity (DP³'s link cache, ``links.py``): one
+partition per linked-to entity, a row per linking entity and attribute; an observation
+link's row expires at ``t2 + post_validity`` of its latest row, as DP³'s cache entry does.
+
 ``partition_fence``: the current fence of each input partition (``fence.py``).
 
 ``app_owner``: the application that owns the keyspace (one row, written by ``streamcore
@@ -53,6 +57,16 @@ TABLES = (
         eid text,
         created timestamp,
         PRIMARY KEY ((etype, bucket), eid)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.entity_links_to (
+        to_etype text,
+        to_eid text,
+        from_etype text,
+        from_attr text,
+        from_eid text,
+        PRIMARY KEY ((to_etype, to_eid), from_etype, from_attr, from_eid)
     )
     """,
     FENCE_DDL,
