@@ -72,6 +72,7 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
                 ConfigProblem(f"{section}.yml", f"{key}.{inner}", f"accepted and ignored: {why}")
             )
     warnings.extend(_unknown_spec_keys(config))
+    warnings.extend(_unknown_file_keys(raw))
     known = KNOWN_FILES | IGNORED_FILES.keys()
     for name in sorted(raw.keys() - known):
         warnings.append(
@@ -92,6 +93,30 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
             )
         )
     return warnings
+
+
+def _unknown_file_keys(raw: dict[str, Any]) -> list[ConfigProblem]:
+    """Unknown top-level keys of the platform's files, which DP³ accepts (a typo, mostly)."""
+    from streamcore.config.sections import SECTIONS
+
+    found = []
+    for name, section in SECTIONS.items():
+        content = raw.get(name)
+        if not isinstance(content, dict):
+            continue
+        fields = list(section.model_fields)
+        known = set(fields) | {
+            (ignored_key) for (file, ignored_key) in IGNORED_KEYS if file == name
+        }
+        for key in sorted(str(k) for k in content.keys() - known):
+            found.append(
+                ConfigProblem(
+                    f"{name}.yml",
+                    key,
+                    "unknown key, ignored (as DP³ ignores it)" + did_you_mean(key, fields),
+                )
+            )
+    return found
 
 
 def _unknown_spec_keys(config: AppConfig) -> list[ConfigProblem]:

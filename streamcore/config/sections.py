@@ -46,6 +46,14 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FileSection(Section):
+    """A whole configuration file: unknown keys are accepted, as ``dp3 check`` accepts
+    them, and reported by ``check-config`` as warnings (``config.ignored``). Nested parts
+    (cron expressions) stay strict: DP³ would fail on them when the schedule starts."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
 class CronExpression(Section):
     """A schedule as DP³ writes it: ``{minute: "*/30"}``; missing fields mean "*" above the
     smallest given unit and 0 below it (as APScheduler, which DP³ uses)."""
@@ -61,7 +69,7 @@ class CronExpression(Section):
     timezone: str = "UTC"
 
 
-class ProcessingCoreConfig(Section):
+class ProcessingCoreConfig(FileSection):
     """``processing_core.yml``: worker count and which modules run."""
 
     worker_processes: PositiveInt = 1
@@ -74,7 +82,7 @@ class ProcessingCoreConfig(Section):
     )
 
 
-class SnapshotsConfig(Section):
+class SnapshotsConfig(FileSection):
     """``snapshots.yml``: when snapshots are made."""
 
     creation_rate: CronExpression = CronExpression(minute="*/30")
@@ -94,7 +102,7 @@ class DatapointArchivation(Section):
     archive_dir: str | None = None
 
 
-class HistoryManagerConfig(Section):
+class HistoryManagerConfig(FileSection):
     """``history_manager.yml``: aggregation and clean-up schedules."""
 
     aggregation_schedule: CronExpression = CronExpression(minute="*/10")
@@ -108,7 +116,7 @@ class HistoryManagerConfig(Section):
     datapoint_archivation: DatapointArchivation | None = None
 
 
-class UpdaterConfig(Section):
+class UpdaterConfig(FileSection):
     """``updater.yml``: periodic update hooks."""
 
     update_batch_cron: CronExpression = CronExpression(minute="*/5", second="0")
@@ -120,13 +128,13 @@ class UpdaterConfig(Section):
 ControlActionName = Literal["make_snapshots", "refresh_on_entity_creation", "refresh_module_config"]
 
 
-class ControlConfig(Section):
+class ControlConfig(FileSection):
     """``control.yml``: which control actions may be sent."""
 
     allowed_actions: list[ControlActionName] = Field(default_factory=list)
 
 
-class GarbageCollectorConfig(Section):
+class GarbageCollectorConfig(FileSection):
     """``garbage_collector.yml`` (DP³'s): when the collector runs."""
 
     collection_rate: CronExpression = CronExpression(hour="3", minute="0", second="0")

@@ -77,7 +77,6 @@ def test_check_config_reports_every_problem_with_file_and_key(tmp_path: Path) ->
         "db_entities/person.yml: entity.id: entity type 'person' is also defined in "
         "db_entities/dup.yml",
         "processing_core.yml: worker_processes: Input should be greater than 0",
-        "processing_core.yml: wokers: Extra inputs are not permitted",
         "snapshots.yml: creation_rate.minute: 'every' is not a cron field",
         "control.yml: allowed_actions.0: Input should be 'make_snapshots'",
         "modules/ports.yml: expected a mapping",
@@ -86,10 +85,26 @@ def test_check_config_reports_every_problem_with_file_and_key(tmp_path: Path) ->
         assert line in result.output, f"missing {line!r} in:\n{result.output}"
 
 
+def test_an_unknown_key_is_accepted_as_dp3_accepts_it_and_named_as_a_warning(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "config"
+    shutil.copytree(EXAMPLE_CONFIG_DIR, target)
+    core = target / "processing_core.yml"
+    core.write_text(core.read_text() + "wokers: 2\n")
+    result = CliRunner().invoke(main, ["check-config", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: processing_core.yml: wokers: unknown key, ignored (as DP³ ignores it)"
+        in result.output
+    )
+    assert "did you mean" in result.output.split("wokers", 1)[1].splitlines()[0]
+
+
 def test_load_config_raises_with_all_problems(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(_broken_copy(tmp_path))
-    assert len(info.value.problems) == 10
+    assert len(info.value.problems) == 9  # the unknown key is a check-config warning
 
 
 def test_missing_directory_and_empty_entities(tmp_path: Path) -> None:
