@@ -55,6 +55,7 @@ def build_services(
     from streamcore.state.reads import EntityReads
     from streamcore.state.session import open_session
 
+    settings = settings.for_app(app_name)  # the keyspace derived from the app name
     api = settings.api
     session = open_session(settings.cassandra, request_timeout=api.request_timeout_seconds)
     reads = EntityReads(

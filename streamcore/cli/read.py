@@ -8,6 +8,7 @@ the input, dead-letter and snapshots topics. Tables on a terminal, JSON when pip
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import deque
 from datetime import UTC, datetime
@@ -212,32 +213,83 @@ def _show_snapshots(
 @config_dir_option
 @app_name_option
 @click.option("--limit", default=50, show_default=True, help="Entities shown at most.")
+@click.option(
+    "--filter",
+    "generic_filter",
+    metavar="JSON",
+    help="DP³'s generic_filter over the latest snapshots, as the API takes it "
+    '(e.g. \'{"risk": "high"}\', \'{"risk_score": {"$gte": 40}}\').',
+)
 @format_option
-def entity_list(*, etype: str, config_dir: str, app_name: str, limit: int, fmt: str) -> None:
-    """List stored entity ids of ETYPE (at most --limit, in index order, not sorted by time)."""
-    from streamcore.state.schema import INDEX_BUCKETS
+def entity_list(  # click passes the options by name
+    *, etype: str, config_dir: str, app_name: str, limit: int, generic_filter: str | None, fmt: str
+) -> None:
+    """List stored entity ids of ETYPE (at most --limit, in index order, not sorted by time).
 
+    With --filter, the entities whose latest snapshot matches DP³'s generic_filter (the
+    language of the API's listing: $and $or $not $eq $ne $lt $lte $gt $gte $in $nin $regex
+    $exists); this reads the type's latest snapshots until --limit match.
+    """
     config = load_config_or_exit(config_dir)
     _etype_or_exit(config, etype)
+    predicate = _filter_or_exit(generic_filter)
     runtime = _open(config, app_name)
-    eids: list[str] = []
     try:
-        store = runtime.store()
-        for first in range(0, INDEX_BUCKETS, 16):  # a few buckets at a time, until enough
-            eids.extend(
-                sorted(text for text, _ in store.bucket_eids(etype, range(first, first + 16)))
-            )
-            if len(eids) >= limit:
-                break
+        if predicate is None:
+            eids = _stored_eids(runtime, etype, limit)
+        else:
+            eids = _matching_eids(runtime, etype, predicate, limit)
     finally:
         runtime.close()
-    eids = eids[:limit]
     if resolve(fmt) == "json":
         for eid in eids:
             click.echo(to_json({"etype": etype, "eid": eid}))
     else:
         click.echo(table(["eid"], [[eid] for eid in eids]))
         click.echo(f"({len(eids)} shown{', --limit reached' if len(eids) == limit else ''})")
+
+
+def _filter_or_exit(text: str | None) -> Any:
+    """The compiled --filter, or None; exit 1 naming what is wrong with it."""
+    if text is None:
+        return None
+    from streamcore.api.filters import FilterError, compile_filters
+
+    try:
+        query = json.loads(text)
+        if not isinstance(query, dict):
+            raise FilterError("the filter must be a JSON object")
+        return compile_filters(query, None)
+    except (ValueError, FilterError) as exc:
+        click.echo(f"error: --filter: {exc}", err=True)
+        sys.exit(1)
+
+
+def _stored_eids(runtime: Any, etype: str, limit: int) -> list[str]:
+    from streamcore.state.schema import INDEX_BUCKETS
+
+    store = runtime.store()
+    eids: list[str] = []
+    for first in range(0, INDEX_BUCKETS, 16):  # a few buckets at a time, until enough
+        eids.extend(sorted(text for text, _ in store.bucket_eids(etype, range(first, first + 16))))
+        if len(eids) >= limit:
+            break
+    return eids[:limit]
+
+
+def _matching_eids(runtime: Any, etype: str, predicate: Any, limit: int) -> list[str]:
+    from streamcore.state.reads import EntityReads
+
+    reads = EntityReads(
+        runtime.session, runtime.settings.cassandra.keyspace, runtime.config.model_spec
+    )
+    eids: list[str] = []
+    for _time, eid, doc in reads.latest(etype):
+        if predicate(doc):
+            eids.append(str(eid))
+            if len(eids) >= limit:
+                break
+    return eids
 
 
 TAIL_TOPICS = {"input": "input", "dead-letter": "dead_letter", "snapshots": "snapshots"}

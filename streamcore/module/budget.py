@@ -32,6 +32,7 @@ handler, when the last call ends (its handler is called if it falls due meanwhil
 from __future__ import annotations
 
 import _signal  # type: ignore[import-not-found]  # (no stub) the C module under signal
+import atexit
 import ctypes
 import signal
 import threading
@@ -222,6 +223,18 @@ class _Alarm:
         else:
             self.due = _NEVER  # it went off: nothing pending
 
+    def disarm_at_exit(self) -> None:
+        """Our timer off when the process ends: the fast path leaves it armed after the last
+        hook call (disarming costs a system call per call), and one going off during
+        interpreter shutdown, with our handler gone, ends the process with SIGALRM (142)."""
+        if (
+            self.due != _NEVER
+            and not self.lent
+            and threading.current_thread() is threading.main_thread()
+        ):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.due = _NEVER
+
     def _give_back(self) -> None:
         """Their handler and their timer (if still pending) as they were; ours disarmed."""
         handler, timer = self._theirs, self._their_timer
@@ -312,6 +325,7 @@ def _send(thread: int, exc: type[BaseException] | None) -> None:
 
 
 _ALARM = _Alarm()
+atexit.register(_ALARM.disarm_at_exit)
 _WATCHDOG: _Watchdog | None = None
 _WATCHDOG_LOCK = threading.Lock()
 

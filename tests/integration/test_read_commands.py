@@ -146,6 +146,20 @@ def test_entity_and_tail_show_what_was_stored_and_refused(
             "time": run.isoformat(),
             "values": {"asn": 64500, "risk_score": 3},
         }
+        SnapshotStore(runtime.session, keyspace, model).save(
+            [("ip", "192.0.2.11", json.dumps({"asn": 1, "risk_score": 9}))], run, 3600
+        )
+        for query, expected in [
+            ('{"risk_score": {"$gte": 5}}', ["192.0.2.11"]),
+            ('{"$or": [{"asn": 64500}, {"asn": 1}]}', sorted([IP, "192.0.2.11"])),
+            ('{"asn": {"$in": [7]}}', []),
+        ]:
+            found = _cli(runtime, "entity", "list", "ip", "--filter", query)
+            assert found.exit_code == 0, found.output
+            eids = sorted(json.loads(line)["eid"] for line in found.output.splitlines())
+            assert eids == expected, query
+        bad = _cli(runtime, "entity", "list", "ip", "--filter", '{"asn": {"$near": 1}}')
+        assert bad.exit_code == 1 and "$near" in bad.output
         raw.produce(
             runtime.topic("snapshots"),
             key=f"ip:{IP}".encode(),

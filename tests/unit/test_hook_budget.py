@@ -209,3 +209,24 @@ def test_someone_elses_timer_is_kept_and_given_back() -> None:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_the_timer_left_armed_after_the_last_call_is_off_when_the_process_ends() -> None:
+    """The fast path leaves the SIGALRM timer armed; going off during shutdown (our handler
+    gone) it would kill the process with exit code 142 after every test passed."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import atexit, signal, time
+        # Registered first, so it runs last: the late stage of a shutdown, handler gone.
+        atexit.register(lambda: (signal.signal(signal.SIGALRM, signal.SIG_DFL), time.sleep(0.6)))
+        from streamcore.module.budget import HookBudget
+        HookBudget(0.3).call(lambda: None)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0  # still armed after the call
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=30, check=False)
+    assert done.returncode == 0  # 142 (SIGALRM) without the atexit disarm
