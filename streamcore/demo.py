@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from streamcore.cli.data import SETUP_STEPS
 from streamcore.codec.dp3json import read_items
 from streamcore.config import load_config
 from streamcore.errors import InvalidDataPointError
@@ -35,6 +34,7 @@ from streamcore.module.hooks import HookKind
 from streamcore.module.loader import load_modules, start_modules, stop_modules
 from streamcore.producer import DataPointProducer
 from streamcore.runtime import (
+    SETUP_STEPS,
     Runtime,
     build_ingest_worker,
     build_snapshot_worker,

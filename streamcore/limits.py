@@ -30,13 +30,10 @@ from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.datatypes import DataType, Kind
 from streamcore.model.modelspec import ModelSpec, short_repr
 from streamcore.model.spec import AttrSpecTimeseries, history_max_age
+from streamcore.settings import LimitsSettings
 from streamcore.state.encoding import dumps
 
 Clock = Callable[[], datetime]
-
-KAFKA_MAX_MESSAGE_BYTES = 1_000_000
-"""librdkafka's default ``message.max.bytes`` (the broker's is 1 MiB + 12 bytes): our own
-message limit stays below it, so an oversized task is refused by us, with a reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +44,10 @@ class Limits:
     max_elements: int = 10_000
     max_data_points: int = 10_000
     max_message_bytes: int = 900_000
+
+    @classmethod
+    def from_settings(cls, settings: LimitsSettings) -> Limits:
+        return cls(**settings.model_dump())
 
 
 def _utc_now() -> datetime:

@@ -150,7 +150,7 @@ def build_ingest_worker(
     return IngestWorker(
         model=runtime.config.model_spec,
         processor=TaskProcessor(runtime.config.model_spec, hooks or NoHooks()),
-        codec=TaskCodec(runtime.config, settings.limits.limits()),
+        codec=TaskCodec(runtime.config, Limits.from_settings(settings.limits)),
         dead_letters=DeadLetterCodec(),
         store=store,
         consumer_factory=consumer,
@@ -225,41 +225,6 @@ def build_control_listener(  # noqa: PLR0913 (the parts of one replica)
         heartbeat_seconds=settings.control.heartbeat_seconds,
         observer=observer,
         signature=ControlSignature.from_settings(settings.control, runtime.topic("control")),
-    )
-
-
-@dataclass
-class WorkerReplica:
-    """An ingestion worker with its control listener, metrics and health, ready to run:
-    ``listener.start()``, then ``worker.run()`` (on the same thread), then
-    ``listener.close()``."""
-
-    instance: str
-    worker: IngestWorker
-    listener: ControlListener
-    modules: dict[str, BaseModule]
-    metrics: Metrics
-    health: Health
-
-
-def build_worker_replica(
-    runtime: Runtime,
-    platform_config: PlatformConfig,
-    loaded: LoadedModules,
-    metrics: Metrics,
-    instance: str | None = None,
-) -> WorkerReplica:
-    """Everything ``streamcore worker`` runs (``streamcore.roles.worker_role`` through the
-    replica lifecycle), for tests that run replicas in threads."""
-    from streamcore.replica import build_replica, role_context
-    from streamcore.roles import worker_role
-
-    context = role_context("worker", runtime, platform_config, loaded, metrics, instance=instance)
-    replica = build_replica(context, worker_role)
-    worker = replica.role.loop
-    assert isinstance(worker, IngestWorker)
-    return WorkerReplica(
-        context.instance, worker, replica.listener, loaded.modules, metrics, context.health
     )
 
 
@@ -498,3 +463,27 @@ def build_scheduler(
     observer = JobMetrics(metrics, [job.name for job in jobs])
     updater.on_slice = observer.slice_done
     return Scheduler(jobs, claims, observer=observer)
+
+
+SetupStep = Callable[[Settings, str, AppConfig], list[str]]
+"""One part of ``streamcore setup``: creates what it owns (idempotently), returns report lines."""
+
+
+def _topics_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
+    from streamcore.kafka.clients import make_admin
+    from streamcore.kafka.topics import ensure_topics
+
+    report = ensure_topics(make_admin(settings.kafka), settings.topics, app_name)
+    return [f"topic {name}: created" for name in report.created] + [
+        f"topic {name}: exists" for name in report.existing
+    ]
+
+
+def _cassandra_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
+    from streamcore.state.setup import cassandra_setup_step
+
+    return cassandra_setup_step(settings, app_name, config)
+
+
+SETUP_STEPS: list[SetupStep] = [_topics_step, _cassandra_step]
+"""Run in order by ``setup``: Kafka topics, then the Cassandra keyspace and tables."""

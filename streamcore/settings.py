@@ -15,8 +15,6 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streamcore.limits import KAFKA_MAX_MESSAGE_BYTES, Limits
-
 DEV_KAFKA_PORT = 19092
 DEV_CASSANDRA_PORT = 19042
 DEV_PORT_BASE_ENV = "STREAMCORE_DEV_PORT_BASE"
@@ -310,6 +308,11 @@ class HookSettings(BaseModel):
     )
 
 
+KAFKA_MAX_MESSAGE_BYTES = 1_000_000
+"""librdkafka's default ``message.max.bytes`` (the broker's is 1 MiB + 12 bytes): our own
+message limit stays below it, so an oversized task is refused by us, with a reason."""
+
+
 class LimitsSettings(BaseModel):
     """Bounds on untrusted input, enforced alike by the producer SDK, ``streamcore produce``
     and the ingestion worker (``streamcore.limits.TaskValidator``)."""
@@ -332,9 +335,6 @@ class LimitsSettings(BaseModel):
         le=KAFKA_MAX_MESSAGE_BYTES,
         description="One encoded task at most; below Kafka's 1 MB default message.max.bytes.",
     )
-
-    def limits(self) -> Limits:
-        return Limits(**self.model_dump())
 
 
 class Settings(BaseSettings):
