@@ -18,7 +18,7 @@ from typing import Any
 
 from streamcore.codec.tasks import TaskEncoder
 from streamcore.kafka.clients import DeliveryReport, make_producer
-from streamcore.limits import Limits, TaskValidator
+from streamcore.limits import TaskValidator
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
 from streamcore.settings import Settings
@@ -52,7 +52,7 @@ class DataPointProducer:
         self.failed = 0
         self._on_error = on_error
         self._on_delivery = on_delivery
-        self.validator = TaskValidator(model_spec, Limits.from_settings(settings.limits))
+        self.validator = TaskValidator(model_spec, settings.limits.limits())
         self._encoder = TaskEncoder(model_spec)
         self._producer = make_producer(settings.kafka, self._report, **producer_options)
         self._since_poll = 0

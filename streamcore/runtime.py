@@ -150,7 +150,7 @@ def build_ingest_worker(
     return IngestWorker(
         model=runtime.config.model_spec,
         processor=TaskProcessor(runtime.config.model_spec, hooks or NoHooks()),
-        codec=TaskCodec(runtime.config, Limits.from_settings(settings.limits)),
+        codec=TaskCodec(runtime.config, settings.limits.limits()),
         dead_letters=DeadLetterCodec(),
         store=store,
         consumer_factory=consumer,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from dataclasses import dataclass
 from typing import Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -313,6 +314,17 @@ KAFKA_MAX_MESSAGE_BYTES = 1_000_000
 message limit stays below it, so an oversized task is refused by us, with a reason."""
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input bounds, plain (``streamcore.limits.TaskValidator`` checks them on the hot path);
+    ``LimitsSettings`` documents each default."""
+
+    max_value_bytes: int = 65_536
+    max_elements: int = 10_000
+    max_data_points: int = 10_000
+    max_message_bytes: int = 900_000
+
+
 class LimitsSettings(BaseModel):
     """Bounds on untrusted input, enforced alike by the producer SDK, ``streamcore produce``
     and the ingestion worker (``streamcore.limits.TaskValidator``)."""
@@ -335,6 +347,9 @@ class LimitsSettings(BaseModel):
         le=KAFKA_MAX_MESSAGE_BYTES,
         description="One encoded task at most; below Kafka's 1 MB default message.max.bytes.",
     )
+
+    def limits(self) -> Limits:
+        return Limits(**self.model_dump())
 
 
 class Settings(BaseSettings):

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from streamcore.codec.tasks import TaskDecoder, TaskEncoder
 from streamcore.errors import DataPointError
 from streamcore.ingest.processor import NoHooks, TaskProcessor
-from streamcore.limits import Limits
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.runtime import TaskCodec
 from streamcore.settings import LimitsSettings
@@ -148,7 +147,7 @@ def collides(reader: TaskDecoder, payload: bytes) -> bool:
 
 def fuzz_corpus(app: FaultApp) -> tuple[list[tuple[str, bytes]], int]:
     """The corpus, each payload checked in memory; and how many of them are refused."""
-    codec = TaskCodec(app.config, Limits.from_settings(LimitsSettings()))
+    codec = TaskCodec(app.config, LimitsSettings().limits())
     processor = TaskProcessor(app.config.model_spec, NoHooks())
     reader = TaskDecoder(app.config.model_spec)
     corpus: list[tuple[str, bytes]] = []

@@ -123,7 +123,7 @@ def test_limits_are_enforced_naming_the_limit_and_its_setting(
 
 
 def test_limits_come_from_the_settings() -> None:
-    limits = Limits.from_settings(Settings(limits=LimitsSettings(max_elements=3)).limits)
+    limits = Settings(limits=LimitsSettings(max_elements=3)).limits.limits()
     assert limits == Limits(max_elements=3)
     refused(task(dp("extra", [1, 2, 3, 4])), TaskValidator(example_model(), limits))
     TaskValidator(example_model(), limits).validate(task(dp("extra", [1, 2, 3])))
