@@ -34,7 +34,6 @@ from streamcore.module.hooks import HookKind
 from streamcore.module.loader import load_modules, start_modules, stop_modules
 from streamcore.producer import DataPointProducer
 from streamcore.runtime import (
-    SETUP_STEPS,
     Runtime,
     build_ingest_worker,
     build_snapshot_worker,
@@ -42,6 +41,7 @@ from streamcore.runtime import (
     open_runtime,
 )
 from streamcore.settings import Settings, app_keyspace
+from streamcore.setup_steps import SETUP_STEPS
 from streamcore.state.master import master_record
 from streamcore.state.merge import to_millis
 from streamcore.state.snapshots import SnapshotStore

@@ -463,27 +463,3 @@ def build_scheduler(
     observer = JobMetrics(metrics, [job.name for job in jobs])
     updater.on_slice = observer.slice_done
     return Scheduler(jobs, claims, observer=observer)
-
-
-SetupStep = Callable[[Settings, str, AppConfig], list[str]]
-"""One part of ``streamcore setup``: creates what it owns (idempotently), returns report lines."""
-
-
-def _topics_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
-    from streamcore.kafka.clients import make_admin
-    from streamcore.kafka.topics import ensure_topics
-
-    report = ensure_topics(make_admin(settings.kafka), settings.topics, app_name)
-    return [f"topic {name}: created" for name in report.created] + [
-        f"topic {name}: exists" for name in report.existing
-    ]
-
-
-def _cassandra_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
-    from streamcore.state.setup import cassandra_setup_step
-
-    return cassandra_setup_step(settings, app_name, config)
-
-
-SETUP_STEPS: list[SetupStep] = [_topics_step, _cassandra_step]
-"""Run in order by ``setup``: Kafka topics, then the Cassandra keyspace and tables."""

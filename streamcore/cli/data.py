@@ -13,8 +13,8 @@ import click
 
 from streamcore.config import AppConfig, load_config
 from streamcore.errors import ConfigError, InvalidDataPointError
-from streamcore.runtime import SETUP_STEPS, SetupStep
 from streamcore.settings import Settings
+from streamcore.setup_steps import SETUP_STEPS, SetupStep
 
 app_name_option = click.option(
     "--app-name",
