@@ -20,17 +20,10 @@ KUBECONFORM_VERSION=v0.7.0
 K8S_SCHEMAS_PACKAGE_VERSION=1.37.0
 K8S_VERSION=1.35.0  # the Kubernetes version the chart is validated against (helm's client-go)
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TOOLS="$ROOT/.tools"
-BIN="$TOOLS/bin"
+LOG_NAME=install-helm-tools
+# shellcheck source=lib/go-tools.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-tools.sh"
 SCHEMAS="$TOOLS/k8s-schemas"
-CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/streamcore-tools"
-mkdir -p "$BIN" "$CACHE"
-
-export GOMODCACHE="$CACHE/go-mod" GOCACHE="$CACHE/go-build" GOBIN="$BIN"
-export GOFLAGS="-buildvcs=false" CGO_ENABLED=0
-
-log() { printf 'install-helm-tools: %s\n' "$*" >&2; }
 
 install_helm() {
   if [[ -x "$BIN/helm" ]] \

@@ -22,6 +22,7 @@ from streamcore.control.actions import (
     CreationHooks,
     EntityCreationRefresh,
     refresh_module_config,
+    reset_module_config,
 )
 from streamcore.control.listener import ControlListener, ControlObserver
 from streamcore.control.modules import ModuleConfigs
@@ -203,6 +204,7 @@ def build_control_listener(  # noqa: PLR0913 (the parts of one replica)
     actions.handle(
         ControlAction.REFRESH_MODULE_CONFIG, refresh_module_config(configs, requests.record)
     )
+    actions.handle(ControlAction.RESET_MODULE_CONFIG, reset_module_config(configs, requests.record))
     if hooks is not None:
         claims = ClaimStore(runtime.session, settings.cassandra.keyspace, replica)
         actions.handle(

@@ -7,18 +7,18 @@ tests that need it are skipped with the reason.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from support import IN_CI, delete_topics_with_prefix
 
 from streamcore.dev import DevServers
+from streamcore.dev.prometheus import find_tool
 from streamcore.errors import DevServerError
 from streamcore.settings import CassandraSettings, KafkaSettings, Settings
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,27 @@ def dev_servers() -> DevServers:
             pytest.fail(f"dev servers unavailable under CI: {exc}")
         pytest.skip(f"dev servers unavailable (run `streamcore dev up`): {exc}")
     return servers
+
+
+def prometheus_tool(name: str) -> Path:
+    """``prometheus`` or ``promtool`` from scripts/install-prometheus.sh: a missing one
+    fails the run under CI and skips the test elsewhere."""
+    try:
+        return find_tool(name)
+    except DevServerError as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true: {exc}", pytrace=False)
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    return prometheus_tool("promtool")
+
+
+@pytest.fixture(scope="session")
+def prometheus_binary() -> Path:
+    return prometheus_tool("prometheus")
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +68,7 @@ def app_name(settings: Settings) -> Iterator[str]:
     """A fresh application name; its topics (``<app_name>.*``) are deleted afterwards."""
     name = f"t-{uuid.uuid4().hex[:12]}"
     yield name
-    _delete_topics_with_prefix(settings.kafka.client_config(), f"{name}.")
+    delete_topics_with_prefix(settings.kafka.client_config(), f"{name}.")
 
 
 @pytest.fixture
@@ -74,13 +95,3 @@ def keyspace(cassandra_session: Any) -> Iterator[str]:
     )
     yield name
     cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=60)
-
-
-def _delete_topics_with_prefix(client_config: dict[str, str], prefix: str) -> None:
-    from confluent_kafka.admin import AdminClient
-
-    admin = AdminClient(client_config)
-    topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
-    if topics:
-        for future in admin.delete_topics(topics, operation_timeout=30).values():
-            future.result()

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+RETRY_REASONS = ("state", "transaction")
+"""The ``reason`` of a retried batch: a Cassandra state call, or a Kafka transaction."""
+
 
 class RetryPolicy:
     def __init__(

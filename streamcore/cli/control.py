@@ -6,8 +6,12 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from streamcore.control.sender import SendResult
 
 from streamcore.cli.data import app_name_option, load_config_or_exit
 from streamcore.settings import Settings
@@ -46,8 +50,12 @@ def control(  # click passes the options by name
     wait: bool,
     timeout: float,
 ) -> None:
-    """Send ACTION (refresh_module_config, refresh_on_entity_creation, make_snapshots, ping)
-    to every replica of the application, and wait for their acknowledgements.
+    """Send ACTION (refresh_module_config, reset_module_config, refresh_on_entity_creation,
+    make_snapshots, ping, or status) to every replica of the application, and wait for
+    their acknowledgements.
+
+    ``status`` is a ping that prints, per replica, which configuration version each
+    module runs and where it came from (its file, a control message, a reset).
 
     Live replicas are those whose heartbeat on <app>.control-acks is recent: ingestion
     workers, snapshot workers and schedulers all take part. It prints each replica's
@@ -64,11 +72,12 @@ def control(  # click passes the options by name
 
     config = load_config_or_exit(config_dir)
     settings = Settings()
+    status = action == "status"
     try:
         message, key = build_message(
             config,
             Path(config_dir),
-            action,
+            "ping" if status else action,
             module=module,
             etype=etype,
             module_config_file=module_config,
@@ -102,7 +111,17 @@ def control(  # click passes the options by name
     click.echo(f"sent {message.action.value} to {topic} (offset {result.offset}{version})")
     if not wait:
         return
+    _report(result, status, timeout)
+
+
+def _report(result: SendResult, status: bool, timeout: float) -> None:
+    """Each replica's answer, then per role; exits 1 or 2 as the command's doc says."""
     for replica, ack in sorted(result.acks.items()):
+        if status:
+            click.echo(f"  {replica} ({ack.role}):")
+            for line in ack.detail.removeprefix("pong").removeprefix(": ").split("; "):
+                click.echo(f"    {line}")
+            continue
         click.echo(f"  {replica} ({ack.role}): {ack.outcome.value}: {ack.detail}")
     for replica in sorted(result.left):
         click.echo(f"  {replica} ({result.awaited[replica]}): left before answering")

@@ -144,3 +144,42 @@ def _report(done: bool, message: str, name: str) -> None:
         click.echo(f"error: {name} is not running (or was not started by streamcore)", err=True)
         sys.exit(1)
     click.echo(message)
+
+
+@dev.command()
+@click.argument("targets", nargs=-1, metavar="[JOB=HOST:PORT]...")
+@click.option("--port", default=19090, show_default=True, help="Prometheus's own port.")
+@click.option("--interval", default="5s", show_default=True, help="Scrape interval.")
+@click.option("--stop", is_flag=True, help="Stop the Prometheus started before, and exit.")
+def prometheus(targets: tuple[str, ...], port: int, interval: str, stop: bool) -> None:
+    """Run a real Prometheus on 127.0.0.1:PORT scraping streamcore processes.
+
+    Each target is a scrape job and a /metrics address, e.g. worker=127.0.0.1:9100. The
+    shipped alert rules (helm/streamcore/files/alerts.yml) are loaded. The binary comes from
+    scripts/install-prometheus.sh; config and data go under the dev state directory.
+    """
+    from streamcore.dev.layout import DevSettings
+    from streamcore.dev.prometheus import ALERT_RULES, DevPrometheus
+
+    pairs = []
+    for target in targets:
+        job, _, address = target.partition("=")
+        if not job or ":" not in address:
+            raise click.BadParameter(f"{target!r}: expected JOB=HOST:PORT", param_hint="TARGETS")
+        pairs.append((job, address))
+    server = DevPrometheus(
+        DevSettings().server_dir("prometheus"),
+        port,
+        pairs,
+        scrape_interval=interval,
+        rule_files=[ALERT_RULES],
+    )
+    if stop:
+        click.echo("stopped prometheus" if server.stop() else "nothing to stop")
+        return
+    try:
+        server.start()
+    except DevServerError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"prometheus: ready on {server.url} (pid {server.process.pid()})")

@@ -34,6 +34,8 @@ class ControlActions:
     def __init__(self, allowed: Iterable[str], role: str) -> None:
         self.role = role
         self.allowed = {ControlAction(name) for name in allowed} | ALWAYS_ALLOWED
+        if ControlAction.REFRESH_MODULE_CONFIG in self.allowed:  # its undo goes with it
+            self.allowed.add(ControlAction.RESET_MODULE_CONFIG)
         self._handlers: dict[ControlAction, Handler] = {ControlAction.PING: _pong}
 
     def handle(self, action: ControlAction, handler: Handler) -> None:
@@ -83,7 +85,24 @@ def refresh_module_config(
         text = message.payload.get("config")
         if not module or text is None:
             return Outcome.FAILED, "refresh_module_config needs 'module' and 'config'"
-        outcome, detail = configs.apply(module, text, offset + 1)
+        outcome, detail = configs.apply(module, text, offset + 1, message.payload.get("file_hash"))
+        if outcome is Outcome.APPLIED and applied is not None:
+            applied(module, offset + 1)
+        return outcome, detail
+
+    return handler
+
+
+def reset_module_config(
+    configs: ModuleConfigs, applied: Callable[[str, int], None] | None = None
+) -> Handler:
+    """The ``reset_module_config`` handler: payload ``module``; back to the module's file."""
+
+    def handler(message: ControlMessage, offset: int) -> tuple[Outcome, str]:
+        module = message.payload.get("module")
+        if not module:
+            return Outcome.FAILED, "reset_module_config needs 'module'"
+        outcome, detail = configs.reset(module, offset + 1)
         if outcome is Outcome.APPLIED and applied is not None:
             applied(module, offset + 1)
         return outcome, detail

@@ -4,8 +4,10 @@ Lifecycle, on the thread that runs the process's hooks:
 
 1. ``start()`` catches up: it reads the control topic (one partition, kept forever) to
    its current end without acting on anything but module configurations: for each
-   module, the latest ``refresh_module_config`` wins (if the module refuses it, the one
-   before, and so on, which is what the live replicas ended up running). Old
+   module, the latest ``refresh_module_config`` or ``reset_module_config`` wins (if the
+   module refuses it, the one before, and so on, which is what the live replicas ended up
+   running), unless the module's file changed since that refresh was sent: then the file
+   wins (``streamcore.control.modules``, precedence). Old
    snapshots, pings and entity refreshes are not replayed. So a restarted replica
    applies each refresh at most once, never out of order, and runs the latest config;
 2. ``poll()`` (the worker calls it between batches) handles new messages in topic
@@ -107,14 +109,18 @@ class ControlListener:
         for record in self._source.read_to(self._source.end_offsets(), timeout=60):
             self.next_offset = record.offset + 1
             message = self._decode(record, replay=True)
-            if message is not None and message.action is ControlAction.REFRESH_MODULE_CONFIG:
+            if message is not None and message.action in _CONFIG_ACTIONS:
                 refreshes.setdefault(message.payload.get("module", ""), []).append(
                     (record.offset, message)
                 )
-        for history in refreshes.values():
-            for offset, message in reversed(history):
-                if self._handle(message, offset) is not Outcome.FAILED:
-                    break
+        self.configs.catching_up = True  # a refresh over an older file loses to the file
+        try:
+            for history in refreshes.values():
+                for offset, message in reversed(history):
+                    if self._handle(message, offset) is not Outcome.FAILED:
+                        break
+        finally:
+            self.configs.catching_up = False
         if self._observer is not None:
             for module, version in self.configs.versions.items():
                 self._observer.config_version(module, version)
@@ -201,12 +207,15 @@ class ControlListener:
         action = message.action.value
         log.info("control: %s (offset %d) %s", action, offset, _arguments(message))
         outcome, detail = self.actions.run(message, offset)
+        if message.action is ControlAction.PING and outcome is Outcome.APPLIED:
+            described = self.configs.describe()
+            detail = f"{detail}: {described}" if described else detail
         level = logging.ERROR if outcome is Outcome.FAILED else logging.INFO
         log.log(level, "control: %s (offset %d) %s: %s", action, offset, outcome.value, detail)
         if self._observer is not None:
             self._observer.handled(action, outcome.value)
             module = message.payload.get("module", "")
-            if message.action is ControlAction.REFRESH_MODULE_CONFIG and module:
+            if message.action in _CONFIG_ACTIONS and module:
                 if outcome is Outcome.APPLIED:
                     self._observer.config_version(module, self.configs.versions[module])
                 elif outcome is Outcome.FAILED:
@@ -243,6 +252,11 @@ class ControlListener:
     def _send(self, ack: ControlAck) -> None:
         self._acks.produce(self._ack_topic, self.replica.encode(), self._ack_codec.encode(ack))
         self._acks.poll(0)
+
+
+_CONFIG_ACTIONS = frozenset(
+    {ControlAction.REFRESH_MODULE_CONFIG, ControlAction.RESET_MODULE_CONFIG}
+)
 
 
 def _arguments(message: ControlMessage) -> str:

@@ -19,7 +19,7 @@ import yaml
 
 from streamcore.config import AppConfig
 from streamcore.control.actions import ALWAYS_ALLOWED
-from streamcore.control.modules import parse_module_config
+from streamcore.control.modules import config_hash, parse_module_config
 from streamcore.errors import StreamcoreError
 from streamcore.model.control import ControlAction, ControlMessage
 
@@ -44,6 +44,8 @@ def build_message(
         names = ", ".join(a.value for a in ControlAction if a is not ControlAction.UNKNOWN)
         raise ControlRequestError(f"unknown action {action!r} (one of {names})") from None
     allowed = set(config.control.allowed_actions) | {a.value for a in ALWAYS_ALLOWED}
+    if ControlAction.REFRESH_MODULE_CONFIG.value in allowed:  # its undo goes with it
+        allowed.add(ControlAction.RESET_MODULE_CONFIG.value)
     if chosen is ControlAction.UNKNOWN or chosen.value not in allowed:
         raise ControlRequestError(f"{action} is not in control.yml's allowed_actions")
     payload: dict[str, str] = {}
@@ -53,7 +55,15 @@ def build_message(
         payload = {
             "module": module,
             "config": _module_config(config, config_dir, module, module_config_file),
+            # Made over this file: a replica whose file differs at start keeps its file.
+            "file_hash": config_hash(config.modules.get(module) or {}),
         }
+    elif chosen is ControlAction.RESET_MODULE_CONFIG:
+        if not module:
+            raise ControlRequestError("reset_module_config needs --module")
+        if module not in config.processing_core.enabled_modules:
+            raise ControlRequestError(f"module {module!r} is not enabled in processing_core.yml")
+        payload = {"module": module}
     elif chosen is ControlAction.REFRESH_ON_ENTITY_CREATION:
         if not etype or etype not in config.model_spec.entities:
             raise ControlRequestError(

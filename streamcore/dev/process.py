@@ -14,12 +14,15 @@ from pathlib import Path
 
 
 class ManagedProcess:
-    def __init__(self, name: str, directory: Path) -> None:
+    def __init__(self, name: str, directory: Path, marker: str | None = None) -> None:
+        """``marker``: an argument the command already carries that names ``directory``
+        (for a program that refuses a ``-D`` argument); by default one is added."""
         self.name = name
         self.directory = directory
         self.pid_file = directory / f"{name}.pid"
         self.log_file = directory / f"{name}.log"
-        self.marker = f"-Dstreamcore.dev={directory}"
+        self.marker = marker or f"-Dstreamcore.dev={directory}"
+        self._add_marker = marker is None
 
     def pid(self) -> int | None:
         """The pid of our live process, or None (a stale pid file is removed)."""
@@ -37,7 +40,9 @@ class ManagedProcess:
 
     def start(self, command: list[str], env: dict[str, str] | None = None) -> int:
         """Launch detached (own session), so it outlives the command that started it."""
-        full = [command[0], self.marker, *command[1:]]
+        full = [command[0], self.marker, *command[1:]] if self._add_marker else command
+        if self.marker not in full:
+            raise ValueError(f"{self.name}: the command lacks its marker {self.marker}")
         self.directory.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(

@@ -9,7 +9,8 @@ without duplicating what it produced.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,15 @@ log = logging.getLogger(__name__)
 OFFSETS_SECONDS = 15
 COMMIT_SECONDS = 30
 ABORT_SECONDS = 10
+HUNG_GRACE_SECONDS = 5
+"""librdkafka's send_offsets_to_transaction can block past its timeout while the group
+coordinator is away (confluentinc/librdkafka#5456, open): the call runs on a helper
+thread, and a producer whose call is still blocked this much after its own timeout is
+given up (the call ends or not; a new producer takes over either way)."""
+
+
+class _Hung(Exception):
+    """A transactional call did not return within its timeout plus the grace."""
 
 
 @dataclass(slots=True)
@@ -96,11 +106,11 @@ class TransactionalOutput:
         except KafkaException as exc:
             raise TransactionFailed(f"starting a new producer: {exc.args[0]}", False) from exc
 
-    def _give_up(self, error: Any) -> None:
+    def _give_up(self, error: Any, purge: bool = True) -> None:
         log.warning("transactional producer fatally failed (%s): making a new one", error)
         producer, self._producer = self._producer, None
         self.replaced += 1
-        if producer is not None:
+        if producer is not None and purge:
             try:
                 producer.purge()
             except KafkaException as exc:  # broken already; nothing of it is kept
@@ -121,12 +131,17 @@ class TransactionalOutput:
                 self._produce(producer, record)
                 count += 1
             if offsets:
-                producer.send_offsets_to_transaction(
-                    [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                    group_metadata,
-                    OFFSETS_SECONDS,
+                positions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+                _bounded(
+                    lambda: producer.send_offsets_to_transaction(
+                        positions, group_metadata, OFFSETS_SECONDS
+                    ),
+                    OFFSETS_SECONDS + HUNG_GRACE_SECONDS,
                 )
             producer.commit_transaction(COMMIT_SECONDS)
+        except _Hung as exc:
+            self._give_up(exc, purge=False)  # purge would wait on the blocked call
+            raise TransactionFailed(str(exc), fatal=False) from exc
         except KafkaException as exc:
             error = exc.args[0]
             fatal = bool(error.fatal())
@@ -160,3 +175,24 @@ class TransactionalOutput:
             self._producer.flush(10)
         except KafkaException as exc:
             log.warning("closing the transactional producer: %s", exc)
+
+
+def _bounded(call: Callable[[], object], seconds: float) -> None:
+    """``call()`` on a helper thread; its exception re-raised here; ``_Hung`` when it has
+    not returned within ``seconds`` (the thread is left to finish or block on its own)."""
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="txn-offsets", daemon=True).start()
+    if not done.wait(seconds):
+        raise _Hung(f"send_offsets_to_transaction still blocked after {seconds:g} s")
+    if failure:
+        raise failure[0]

@@ -11,6 +11,10 @@
 - ``ControlMetrics`` is the control listener's ``ControlObserver``;
 - ``SnapshotMetrics`` is the snapshot worker's ``SnapshotObserver``;
 - ``JobMetrics`` is the scheduler's ``JobObserver`` and the updater's progress observer.
+
+Label values known in advance (retry and refusal reasons, a module's config errors, a
+hook's timeouts) are created at 0 when their observer starts: a rate over a series that
+does not exist is "no data" on the dashboard and in an alert, not the 0 it should be.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any, NamedTuple, Protocol
 
 from prometheus_client import Counter, Histogram
 
+from streamcore.batch.retry import RETRY_REASONS
+from streamcore.control.signing import Refusal
 from streamcore.ingest.worker import BatchResult, StateStore
 from streamcore.metrics.catalog import JOB_OUTCOMES, Metrics
 from streamcore.state.record import EntityRecord
@@ -74,6 +80,7 @@ class HookMetrics:
             m.hook_seconds.labels(*labels),
             m.hook_emitted.labels(*labels),
         )
+        m.hook_timeouts.labels(module, str(hook))  # created at 0 (see the module docstring)
         self._children[(module, hook, etype, attr)] = children
         return children
 
@@ -83,6 +90,8 @@ class IngestMetrics:
 
     def __init__(self, metrics: Metrics) -> None:
         self._m = metrics
+        for reason in RETRY_REASONS:
+            metrics.batch_retries.labels(reason)
 
     def batch_done(self, result: BatchResult, seconds: float) -> None:
         m = self._m
@@ -174,12 +183,15 @@ class ControlMetrics:
 
     def __init__(self, metrics: Metrics) -> None:
         self._m = metrics
+        for reason in (Refusal.UNSIGNED, Refusal.BAD_SIGNATURE, Refusal.REPLAYED):
+            metrics.control_refused.labels(reason)
 
     def handled(self, action: str, outcome: str) -> None:
         self._m.control_messages.labels(action, outcome).inc()
 
     def config_version(self, module: str, version: int) -> None:
         self._m.module_config_version.labels(module).set(version)
+        self._m.module_config_errors.labels(module)
 
     def config_refused(self, module: str) -> None:
         self._m.module_config_errors.labels(module).inc()

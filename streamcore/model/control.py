@@ -15,7 +15,10 @@ class ControlAction(Enum):
     MAKE_SNAPSHOTS = "make_snapshots"
     REFRESH_ON_ENTITY_CREATION = "refresh_on_entity_creation"
     PING = "ping"
-    """streamcore's own: every live replica acknowledges, changing nothing."""
+    """streamcore's own: every live replica acknowledges, changing nothing (its detail
+    says which config each module runs: ``streamcore control status``)."""
+    RESET_MODULE_CONFIG = "reset_module_config"
+    """streamcore's own: a module returns to its file's configuration on every replica."""
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ Under ``CI=true`` servers that can't be had fail the run; elsewhere the suite is
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,11 @@ def fault_dev_settings() -> DevSettings:
 @pytest.fixture(scope="session")
 def fault_servers() -> Iterator[DevServers]:
     servers = DevServers(fault_dev_settings())
+    # Fresh servers for every run: a restart must recover only this run's topics and
+    # tables, not every run's before it (500 partitions made a Kafka restart take minutes).
+    servers.down()
+    shutil.rmtree(servers.settings.state_dir / "kafka", ignore_errors=True)
+    shutil.rmtree(servers.settings.state_dir / "cassandra", ignore_errors=True)
     try:
         servers.up()
     except DevServerError as exc:

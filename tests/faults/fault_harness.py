@@ -398,6 +398,24 @@ class FaultApp:
         self.random = random.Random(scenario)
         """Seeded by the scenario's name, so a failing run's fault timing can be replayed."""
 
+    def _drop(self) -> None:
+        """Delete the scenario's topics and keyspace (best effort: a server may be down),
+        so later scenarios' restarts recover only what they use."""
+        try:
+            admin = make_admin(self.settings.kafka)
+            prefix = f"{self.app_name}."
+            topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+            if topics:
+                for future in admin.delete_topics(topics, operation_timeout=30).values():
+                    future.result()
+            session = open_session(self.settings.cassandra, request_timeout=60)
+            try:
+                session.execute(f"DROP KEYSPACE IF EXISTS {self.settings.cassandra.keyspace}")
+            finally:
+                session.cluster.shutdown()
+        except Exception as exc:
+            log.warning("%s: cleaning up failed: %s", self.scenario, exc)
+
     def topic(self, role: str) -> str:
         return self.settings.topics.name(role, self.app_name)
 
@@ -421,6 +439,7 @@ class FaultApp:
         if self.monitor is not None:
             self.monitor.close()
         self.state.close()
+        self._drop()
         if exc is not None:
             for worker in self.workers:
                 log.error("%s, last log lines:\n%s", worker.name, worker.tail())

@@ -96,12 +96,14 @@ def test_default_release_has_the_expected_objects(default: Rendered) -> None:
     assert default.names("Job") == {f"{DEFAULT_NAME}-setup"}
     assert default.names("ConfigMap") == {f"{DEFAULT_NAME}-config", f"{DEFAULT_NAME}-config-setup"}
     assert not default.all("ServiceMonitor")
+    assert not default.all("PrometheusRule")
     assert not default.all("ScaledObject")
     assert not default.all("Secret"), "the chart must never create secrets"
 
 
 def test_all_on_release_has_the_optional_objects(all_on: Rendered) -> None:
     assert all_on.names("ServiceMonitor") == {"sc"}
+    assert all_on.names("PrometheusRule") == {"sc"}
     assert all_on.names("ScaledObject") == {"sc-worker"}
     assert all_on.names("TriggerAuthentication") == {"sc-kafka-lag"}
     assert all_on.names("ConfigMap") == {
@@ -520,6 +522,17 @@ def test_service_monitor_scrapes_every_long_running_pod(all_on: Rendered) -> Non
     assert selected == {"sc-worker", "sc-snapshots", "sc-scheduler", "sc-api"}
     job_labels = all_on.get("Job", "sc-setup")["spec"]["template"]["metadata"]["labels"]
     assert not service["spec"]["selector"].items() <= job_labels.items()
+
+
+def test_prometheus_rule_ships_the_alert_rules_file_unchanged(all_on: Rendered) -> None:
+    rule = all_on.get("PrometheusRule", "sc")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    alerts = yaml.safe_load((CHART / "files" / "alerts.yml").read_text())
+    assert rule["spec"] == alerts
+    names = {r["alert"] for group in rule["spec"]["groups"] for r in group["rules"]}
+    assert {"StreamcoreWorkerDown", "StreamcoreSchedulerJobFailing"} <= names
+    # Prometheus's own templates reach the operator untouched, not expanded by Helm.
+    assert "{{ $labels.instance }}" in str(rule["spec"])
 
 
 def test_keda_scales_workers_on_lag_capped_at_partitions(all_on: Rendered) -> None:

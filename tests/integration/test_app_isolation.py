@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import _delete_topics_with_prefix
-from support import running, wait_for
+from support import delete_topics_with_prefix, running, wait_for
 
 from streamcore.cli import main
 from streamcore.config import load_config
@@ -29,7 +28,7 @@ IP = "192.0.2.10"
 def two_apps(settings: Settings, app_name: str, cassandra_session: Any) -> Iterator[list[str]]:
     other = f"t-{uuid.uuid4().hex[:12]}"
     yield [app_name, other]
-    _delete_topics_with_prefix(settings.kafka.client_config(), f"{other}.")
+    delete_topics_with_prefix(settings.kafka.client_config(), f"{other}.")
     for app in (app_name, other):
         cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {app_keyspace(app)}", timeout=60)
 

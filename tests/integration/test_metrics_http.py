@@ -53,8 +53,9 @@ def value(
     return samples.get((name, frozenset(labels.items())))
 
 
-def start_worker(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
-    env = {
+def process_env(runtime: Runtime, port: int) -> dict[str, str]:
+    """The environment of a ``streamcore`` process on the test's servers, /metrics on port."""
+    return {
         **os.environ,
         "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": runtime.settings.kafka.bootstrap_servers,
         "STREAMCORE_CASSANDRA__PORT": str(runtime.settings.cassandra.port),
@@ -62,6 +63,10 @@ def start_worker(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
         "STREAMCORE_METRICS__HOST": "127.0.0.1",
         "STREAMCORE_METRICS__PORT": str(port),
     }
+
+
+def start_worker(runtime: Runtime, port: int) -> subprocess.Popen[bytes]:
+    env = process_env(runtime, port)
     command = [
         sys.executable,
         "-m",

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import IN_CI, _delete_topics_with_prefix
+from support import IN_CI, delete_topics_with_prefix
 
 from streamcore.settings import Settings, app_keyspace
 
@@ -207,7 +207,7 @@ def shell(settings: Settings, tmp_path: Path, cassandra_session: Any) -> Iterato
         yield runner
     finally:
         runner.stop()
-        _delete_topics_with_prefix(settings.kafka.client_config(), f"{app}.")
+        delete_topics_with_prefix(settings.kafka.client_config(), f"{app}.")
         cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {app_keyspace(app)}", timeout=60)
 
 

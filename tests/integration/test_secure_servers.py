@@ -16,8 +16,8 @@ import pytest
 from cassandra.cluster import NoHostAvailable
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
-from conftest import IN_CI
 from pydantic import SecretStr
+from support import IN_CI
 
 from streamcore.dev import DevServers
 from streamcore.dev.layout import SecureDevSettings

@@ -124,3 +124,38 @@ def test_a_correlation_cycle_is_a_start_up_error_naming_the_modules() -> None:
     config = load_config(CONFIGS / "snapshot_cycle")
     with pytest.raises(ModuleLoadError, match=r"cycle.*first: First\.hook.*second: Second\.hook"):
         load_modules(config.platform_config("cycle", 0))
+
+
+def test_make_snapshots_wait_follows_the_run_to_its_end(
+    settings: Settings, app_name: str, keyspace: str
+) -> None:
+    from click.testing import CliRunner
+
+    from streamcore.cli import main
+
+    settings = settings.model_copy(
+        update={"snapshots": settings.snapshots.model_copy(update={"tasks_per_run": 4})}
+    )
+    env = {
+        "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "STREAMCORE_CASSANDRA__PORT": str(settings.cassandra.port),
+        "STREAMCORE_CASSANDRA__KEYSPACE": keyspace,
+        "STREAMCORE_SNAPSHOTS__TASKS_PER_RUN": "4",
+    }
+    config = str(CONFIGS / "snapshots")
+    with application(settings, app_name, keyspace, config="snapshots") as runtime:
+        runtime.store().write(profiles(datetime.now(UTC)))
+        command = ["make-snapshots", config, "--app-name", app_name, "--wait"]
+
+        # No snapshot worker: the wait gives up, says why and exits 2.
+        alone = CliRunner().invoke(main, [*command, "--timeout", "2"], env=env)
+        assert alone.exit_code == 2, alone.output
+        assert "0/4 tasks" in alone.output and "is a snapshot worker running?" in alone.output
+
+        loaded = load_modules(runtime.config.platform_config(app_name, 0))
+        worker = build_snapshot_worker(runtime, loaded.registrar.registry, trigger=False)
+        with running(worker):
+            result = CliRunner().invoke(main, [*command, "--timeout", "120"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "4/4 tasks done, 5 entities" in result.output
+        assert "finished: 5 entities" in result.output

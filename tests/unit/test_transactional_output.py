@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ class FakeProducer:
     fail_commit: KafkaError | None = None
     fail_init: KafkaError | None = None
     fail_abort: KafkaError | None = None
+    hang_offsets: threading.Event | None = None
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
@@ -37,6 +39,9 @@ class FakeProducer:
         self.calls.append(f"produce {topic}")
 
     def send_offsets_to_transaction(self, *_: Any) -> None:
+        hang, FakeProducer.hang_offsets = FakeProducer.hang_offsets, None
+        if hang is not None:  # blocks past its timeout, as librdkafka#5456 does
+            hang.wait(30)
         self.calls.append("offsets")
 
     def commit_transaction(self, _timeout: float) -> None:
@@ -117,6 +122,24 @@ def test_a_broker_that_cannot_start_a_new_producer_fails_retriably(
     assert not failed.value.fatal
     assert output.commit([RECORD], {}, None) == 1  # the broker is back
     assert len(FakeProducer.made) == 3
+
+
+def test_a_send_offsets_call_blocked_past_its_timeout_gives_the_producer_up(
+    output: TransactionalOutput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transactions, "OFFSETS_SECONDS", 0.1)
+    monkeypatch.setattr(transactions, "HUNG_GRACE_SECONDS", 0.1)
+    release = threading.Event()
+    FakeProducer.hang_offsets = release
+    try:
+        with pytest.raises(TransactionFailed, match="still blocked") as failed:
+            output.commit([RECORD], {("input", 0): 5}, None)
+        assert not failed.value.fatal and output.replaced == 1
+        assert "commit" not in FakeProducer.made[0].calls
+        assert output.commit([RECORD], {("input", 0): 5}, None) == 1  # a new producer
+        assert FakeProducer.made[1].calls[-2:] == ["offsets", "commit"]
+    finally:
+        release.set()
 
 
 def test_close_of_a_broken_producer_does_not_raise(output: TransactionalOutput) -> None:
