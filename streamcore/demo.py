@@ -6,8 +6,9 @@
 3. an ingestion worker with the example modules applies them and what the hooks derive;
 4. a snapshot run computes current values and runs the correlation modules;
 5. the profile (master record) and the latest snapshot of an IP are printed, with what was
-   refused and why, why the snapshot's values differ from the profile's, and what to try
-   next.
+   refused and why, why the snapshot's values differ from the profile's;
+6. the HTTP API (``streamcore api``) is started on a free port and asked for them with
+   ``curl``-style calls, and the demo ends with what to try next.
 
 Run it with ``scripts/demo`` (which starts the dev servers first). Everything lives in the
 application ``demo`` and its keyspace ``demo`` (derived from the name, as for every
@@ -106,6 +107,7 @@ def main(
     print("== why the snapshot differs from the profile")
     for line in differences(profile, latest[1], loaded.registrar.registry):
         print(f"   {line}")
+    ask_the_api(settings, config_dir, app)
     print("== next")
     for line in next_steps(app, keyspace):
         print(f"   next: {line}")
@@ -176,6 +178,40 @@ def next_steps(app: str, keyspace: str) -> list[str]:
             else f" (keyspace {keyspace}: set STREAMCORE_CASSANDRA__KEYSPACE={keyspace})"
         ),
     ]
+
+
+def ask_the_api(settings: Settings, config_dir: Path, app: str) -> None:
+    """Serve the API on a free local port for a few calls, printed as ``curl`` commands."""
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    import uvicorn
+
+    from streamcore.api import create_app
+    from streamcore.api.server import build_services
+
+    services = build_services(settings, load_config(config_dir), config_dir, app)
+    services.start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning")
+    )
+    with background(server.run, lambda: setattr(server, "should_exit", True)):
+        wait(lambda: server.started or None, "the API")
+        print(f"== HTTP API on port {port} (streamcore api {config_dir.name})")
+        for path in (
+            f"/entity/ip/{SHOWN}/get/risk",
+            '/entity/ip/get?limit=2&generic_filter={"eid":"$$IPv4Prefix{192.0.2.0/24}"}',
+        ):
+            url = f"http://127.0.0.1:{port}{path}"
+            print(f"$ curl -s '{url}'")
+            quoted = urllib.parse.quote(url, safe=":/?&=")
+            with urllib.request.urlopen(quoted, timeout=10) as response:
+                print(f"   {response.read().decode()}")
+    services.close()
 
 
 def produce(settings: Settings, app: str, model: Any, data: Path) -> tuple[int, datetime]:

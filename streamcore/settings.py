@@ -352,6 +352,47 @@ class LimitsSettings(BaseModel):
         return Limits(**self.model_dump())
 
 
+class ApiSettings(BaseModel):
+    """``streamcore api``: the HTTP API (see README "HTTP API")."""
+
+    host: str = Field(default="127.0.0.1", description="Bind address (a pod sets 0.0.0.0).")
+    port: int = Field(default=5000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    root_path: str = Field(default="", description="Path prefix behind a reverse proxy.")
+    ssl_certfile: str | None = Field(default=None, description="PEM certificate: serve HTTPS.")
+    ssl_keyfile: str | None = Field(default=None, description="PEM key of ssl_certfile.")
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"], description="CORS allowed origins (DP³'s default: all)."
+    )
+    max_request_bytes: int = Field(
+        default=10_000_000, ge=1, description="A larger request body is refused with 413."
+    )
+    token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token required by writes and control (unset: open, a warning).",
+    )
+    produce_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="POST /datapoints answers 503 if Kafka has not acknowledged by then.",
+    )
+    scan_limit: int = Field(
+        default=100_000,
+        ge=1,
+        description="Latest snapshots one filtered listing, count or distinct reads at most "
+        "(over it: 400 asking for a narrower filter).",
+    )
+    request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A Cassandra read taking longer answers 503."
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Self:
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("api.ssl_certfile and ssl_keyfile go together")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything a streamcore process needs to reach its servers."""
 
@@ -368,6 +409,7 @@ class Settings(BaseSettings):
     control: ControlSettings = Field(default_factory=ControlSettings)
     hooks: HookSettings = Field(default_factory=HookSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     dp3_compat: bool = Field(
         default=False,
         description="Let unchanged DP³ modules (importing dp3.common.*) load and run.",

@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from streamcore.cli.api import api
 from streamcore.cli.control import control
 from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
@@ -37,3 +38,4 @@ main.add_command(make_snapshots)
 main.add_command(scheduler)
 main.add_command(entity)
 main.add_command(tail)
+main.add_command(api)

@@ -62,15 +62,7 @@ class KafkaProducer:
         self._on_delivery = on_delivery
 
     def _report(self, err: Any, msg: Any) -> None:
-        self._on_delivery(
-            DeliveryReport(
-                topic=msg.topic(),
-                partition=msg.partition(),
-                offset=msg.offset(),
-                key=msg.key(),
-                error=None if err is None else str(err),
-            )
-        )
+        self._on_delivery(_delivery_report(err, msg))
 
     def produce(
         self,
@@ -78,14 +70,23 @@ class KafkaProducer:
         key: bytes,
         value: bytes,
         headers: Headers | None = None,
+        on_delivery: DeliveryCallback | None = None,
     ) -> None:
-        """Queue one message; when the local queue is full, serve reports until it is not."""
+        """Queue one message; when the local queue is full, serve reports until it is not.
+
+        ``on_delivery``: this message's report goes there instead of the producer's callback
+        (the API waits for the acknowledgement of its own messages)."""
+        report = self._report if on_delivery is None else self._reporter(on_delivery)
         while True:
             try:
-                self._producer.produce(topic, value, key, on_delivery=self._report, headers=headers)
+                self._producer.produce(topic, value, key, on_delivery=report, headers=headers)
                 return
             except BufferError:
                 self._producer.poll(0.05)
+
+    @staticmethod
+    def _reporter(callback: DeliveryCallback) -> Callable[[Any, Any], None]:
+        return lambda err, msg: callback(_delivery_report(err, msg))
 
     def poll(self, timeout: float = 0.0) -> int:
         return int(self._producer.poll(timeout))
@@ -93,6 +94,16 @@ class KafkaProducer:
     def flush(self, timeout: float | None = None) -> int:
         """Wait for outstanding messages; returns how many are still undelivered."""
         return int(self._producer.flush(-1 if timeout is None else timeout))
+
+
+def _delivery_report(err: Any, msg: Any) -> DeliveryReport:
+    return DeliveryReport(
+        topic=msg.topic(),
+        partition=msg.partition(),
+        offset=msg.offset(),
+        key=msg.key(),
+        error=None if err is None else str(err),
+    )
 
 
 def make_producer(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import zlib
 
+from streamcore.state.api_schema import API_TABLES
 from streamcore.state.fence import FENCE_DDL
 from streamcore.state.snapshot_schema import SNAPSHOT_TABLES
 
@@ -60,6 +61,7 @@ TABLES = (
     )
     """,
     *SNAPSHOT_TABLES,
+    *API_TABLES,
 )
 
 

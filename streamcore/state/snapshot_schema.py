@@ -7,12 +7,22 @@ written with a TTL (``history_manager.yml`` ``snapshot_cleaning.older_than``), s
 costs no sweep; time-window compaction drops whole expired SSTables instead of compacting
 tombstones.
 
+``latest_snapshots``: the newest snapshot of every entity, spread over ``INDEX_BUCKETS``
+partitions per type (as ``entity_index``), written with each snapshot (same TTL), so the
+API lists and filters entities by reading one row per entity instead of one partition per
+entity. An upsert per entity: the newest run wins by write time. ``vals`` holds the
+snapshot's scalar values (string and integer, as JSON text) under a storage-attached index
+on its entries, so an equality filter reads only the matching rows of each bucket.
+
 ``snapshot_runs``: one row per run (its slot time): how many tasks it was split into and
 who triggered it. ``snapshot_run_tasks``: one row per finished task, so a run is done when
 it has ``tasks`` rows (idempotent when a task is redone after a crash, unlike a counter).
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 SNAPSHOT_TABLES = (
     """
@@ -25,6 +35,21 @@ SNAPSHOT_TABLES = (
     ) WITH CLUSTERING ORDER BY (time DESC)
       AND compaction = {{'class': 'TimeWindowCompactionStrategy',
                         'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}}
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.latest_snapshots (
+        etype text,
+        bucket int,
+        eid text,
+        time timestamp,
+        v text,
+        vals map<text, text>,
+        PRIMARY KEY ((etype, bucket), eid)
+    )
+    """,
+    """
+    CREATE CUSTOM INDEX IF NOT EXISTS latest_snapshots_vals ON {ks}.latest_snapshots
+        (ENTRIES(vals)) USING 'StorageAttachedIndex'
     """,
     """
     CREATE TABLE IF NOT EXISTS {ks}.snapshot_runs (
@@ -45,3 +70,14 @@ SNAPSHOT_TABLES = (
     )
     """,
 )
+
+
+def indexed_values(text: str) -> dict[str, str]:
+    """The ``vals`` of a snapshot's JSON: each string or integer value (not ``eid``) as
+    ``json.dumps`` text, the form an equality filter's value is looked up in."""
+    document: Any = json.loads(text)
+    return {
+        key: json.dumps(value)
+        for key, value in document.items()
+        if key != "eid" and isinstance(value, str | int) and not isinstance(value, bool)
+    }

@@ -26,6 +26,8 @@ from streamcore.errors import StateError
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.batches import BatchPacker, replica_of
 from streamcore.state.record import EntityRecord, QuarantinedRow, Row
+from streamcore.state.schema import index_bucket
+from streamcore.state.snapshot_schema import indexed_values
 from streamcore.state.values import StoredValues
 
 TOKEN_MIN = -(2**63)
@@ -58,6 +60,10 @@ class SnapshotStore:
         self._insert = prepare(
             f"INSERT INTO {ks}.snapshots (etype, eid, time, v) VALUES (?, ?, ?, ?) USING TTL ?"
         )
+        self._latest_row = prepare(
+            f"INSERT INTO {ks}.latest_snapshots (etype, bucket, eid, time, v, vals) "
+            "VALUES (?, ?, ?, ?, ?, ?) USING TTL ?"
+        )
         self._latest = prepare(
             f"SELECT time, v FROM {ks}.snapshots WHERE etype = ? AND eid = ? LIMIT 1"
         )
@@ -80,6 +86,7 @@ class SnapshotStore:
         for statement in (
             self._scan,
             self._insert,
+            self._latest_row,
             self._add_run,
             self._done,
             self._run,
@@ -175,7 +182,8 @@ class SnapshotStore:
         ttl: int,
         writes: SnapshotWrites | None = None,
     ) -> int:
-        """Write ``(etype, eid text, values JSON)`` rows at ``time``; returns how many.
+        """Write ``(etype, eid text, values JSON)`` rows at ``time`` (each also as the
+        entity's ``latest_snapshots`` row); returns how many snapshots.
 
         Rows go in token-aware unlogged batches (``BatchPacker``), sent together. Without
         ``writes`` this returns when every batch is acknowledged; with it, the batches
@@ -188,10 +196,15 @@ class SnapshotStore:
         for etype, eid, text in snapshots:
             row = self._insert.bind((etype, eid, millis, text, ttl))
             packer.add(replica_of(self._metadata, self._keyspace, row), [(row, 64 + len(text))])
+            vals = indexed_values(text)
+            latest = self._latest_row.bind((etype, index_bucket(eid), eid, millis, text, vals, ttl))
+            packer.add(
+                replica_of(self._metadata, self._keyspace, latest), [(latest, 64 + len(text))]
+            )
         flight.send(packer.batches())  # together: measured faster than each as it fills
         if writes is None:
             flight.wait()
-        return packer.rows
+        return packer.rows // 2
 
     def writes(self) -> SnapshotWrites:
         """An empty set of in-flight snapshot writes, for ``save``."""

@@ -18,7 +18,7 @@ from streamcore.cli import main as cli
 from streamcore.settings import Settings
 
 CONFIG_DIR = "/etc/streamcore/config"
-COMPONENTS = {"worker": "worker", "snapshots": "snapshots", "scheduler": "scheduler"}
+COMPONENTS = {"worker": "worker", "snapshots": "snapshots", "scheduler": "scheduler", "api": "api"}
 """What a default install deploys: component -> its `streamcore` command."""
 DEFAULT_NAME = "sc-test-streamcore"
 
@@ -92,7 +92,8 @@ def test_kubeconform_validation_really_bites(chart: Chart) -> None:
 def test_default_release_has_the_expected_objects(default: Rendered) -> None:
     assert default.names("Deployment") == {f"{DEFAULT_NAME}-{c}" for c in COMPONENTS}
     assert default.names("PodDisruptionBudget") == {f"{DEFAULT_NAME}-{c}" for c in COMPONENTS}
-    assert default.names("Service") == {f"{DEFAULT_NAME}-metrics"}
+    assert default.names("Service") == {f"{DEFAULT_NAME}-metrics", f"{DEFAULT_NAME}-api"}
+    assert default.names("HorizontalPodAutoscaler") == {f"{DEFAULT_NAME}-api"}
     assert default.names("Job") == {f"{DEFAULT_NAME}-setup"}
     assert default.names("ConfigMap") == {f"{DEFAULT_NAME}-config", f"{DEFAULT_NAME}-config-setup"}
     assert not default.all("ServiceMonitor")
@@ -244,7 +245,7 @@ def test_probes_hit_the_health_endpoints_on_the_metrics_port(
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     assert c["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
-    assert set(ports) == {"metrics"}
+    assert set(ports) == ({"metrics", "http"} if component == "api" else {"metrics"})
 
 
 def test_api_service_targets_the_http_port(all_on: Rendered) -> None:
@@ -257,16 +258,30 @@ def test_api_service_targets_the_http_port(all_on: Rendered) -> None:
     assert service["spec"]["selector"].items() <= pod_labels.items()
 
 
-def test_api_is_off_by_default_and_still_renders_when_enabled(
+def test_api_is_on_by_default_with_service_budget_and_cpu_autoscaler(
     default: Rendered, all_on: Rendered
 ) -> None:
-    """There is no `streamcore api` yet: a default install must not deploy pods running it."""
-    assert f"{DEFAULT_NAME}-api" not in default.names("Deployment") | default.names("Service")
-    assert f"{DEFAULT_NAME}-api" not in default.names("PodDisruptionBudget")
-    c = container(all_on.get("Deployment", "sc-api"))
+    name = f"{DEFAULT_NAME}-api"
+    deployment = default.get("Deployment", name)
+    assert "replicas" not in deployment["spec"], "the HPA owns replicas"
+    c = container(deployment)
     assert c["args"] == ["api", CONFIG_DIR]
+    assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"http": 5000, "metrics": 9100}
+    env = env_of(c)
+    assert env["STREAMCORE_API__HOST"] == "0.0.0.0" and env["STREAMCORE_API__PORT"] == "5000"
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert default.get("Service", name)["spec"]["ports"][0]["targetPort"] == "http"
+    assert default.get("PodDisruptionBudget", name)["spec"]["maxUnavailable"] == 1
+    hpa = default.get("HorizontalPodAutoscaler", name)["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 10)
+    [metric] = hpa["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+    assert metric["resource"]["target"]["averageUtilization"] == 70
+    c = container(all_on.get("Deployment", "sc-api"))
     assert {p["name"]: p["containerPort"] for p in c["ports"]} == {"http": 5000, "metrics": 9200}
-    assert "api" not in cli.commands, "`streamcore api` exists now: turn api.enabled on"
+    assert "sc-api" not in all_on.names("HorizontalPodAutoscaler")
+    assert "api" in cli.commands
 
 
 def test_scheduler_runs_replicated_with_probes_and_budget(
@@ -342,8 +357,6 @@ def test_every_command_and_option_the_chart_runs_exists(
         for name, c in pod_containers(rendered):
             command, config_dir, *extra = c["args"]
             assert config_dir == CONFIG_DIR
-            if command == "api":  # not yet available: off by default (test above)
-                continue
             assert command in cli.commands, f"{name}: no `streamcore {command}`"
             options = {o for p in cli.commands[command].params for o in p.opts}
             for arg in extra:
@@ -674,4 +687,4 @@ def test_notes_tell_how_to_send_a_data_point_and_see_metrics(chart: Chart, tmp_p
     assert "curl -s http://127.0.0.1:9100/metrics" in text
     assert "WARNING: worker.replicaCount (8) is above kafka.topics.partitions (6)" in text
     assert f"logs deploy/{DEFAULT_NAME}-scheduler" in text
-    assert f"{DEFAULT_NAME}-api" not in text and "api.enabled" not in text, "API off by default"
+    assert f"port-forward svc/{DEFAULT_NAME}-api 5000:5000" in text

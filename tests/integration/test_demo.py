@@ -34,3 +34,6 @@ def test_demo_runs_the_whole_flow(
     assert f"next: streamcore entity get ip 192.0.2.10 --app-name {app_name}" in out
     assert f"STREAMCORE_CASSANDRA__KEYSPACE={keyspace}" in out  # the test's own keyspace
     assert "%4|" not in err and "%5|" not in err  # no raw librdkafka warnings
+    api = out.split("== HTTP API", 1)[1]  # the same data read back through the API
+    assert '"attr_type":1,"current_value":"' in api
+    assert '"count":' in api and '"eid":"' in api

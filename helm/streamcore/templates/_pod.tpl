@@ -64,6 +64,12 @@ spec:
         - name: STREAMCORE_WORKER__CONSUMER_GROUP
           value: {{ include "streamcore.consumerGroup" $root | quote }}
         {{- end }}
+        {{- if eq $component "api" }}
+        - name: STREAMCORE_API__HOST
+          value: "0.0.0.0"
+        - name: STREAMCORE_API__PORT
+          value: {{ $values.port | quote }}
+        {{- end }}
         {{- include "streamcore.env" $root | nindent 8 }}
       {{- with $V.extraEnvFrom }}
       envFrom:

@@ -1,0 +1,31 @@
+"""``streamcore api CONFIG_DIR``: DP³'s HTTP API on uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from streamcore.cli.data import app_name_option, load_config_or_exit
+from streamcore.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@click.command()
+@click.argument("config_dir", type=click.Path(exists=True, file_okay=False))
+@app_name_option
+def api(config_dir: str, app_name: str) -> None:
+    """Serve DP³'s HTTP API (POST /datapoints, /entity, /v2/entity, /control, /telemetry)
+    plus /metrics, /healthz and /readyz, on STREAMCORE_API__HOST:STREAMCORE_API__PORT.
+
+    Writes (data-points, set, ttl, delete) and control need ``Authorization: Bearer`` when
+    STREAMCORE_API__TOKEN is set.
+    """
+    from streamcore.api.server import serve
+
+    load_config_or_exit(config_dir)
+    settings = Settings()
+    if settings.api.token is None:
+        log.warning("STREAMCORE_API__TOKEN is not set: writes and control are open to anyone")
+    serve(settings, config_dir, app_name)
