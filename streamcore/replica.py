@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from streamcore.metrics import Health, Metrics
     from streamcore.module.loader import LoadedModules
     from streamcore.runtime import Runtime
+    from streamcore.schedule.local import LocalJobs
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +97,18 @@ class RoleContext:
     one (the worker) sets it, otherwise the lifecycle builds one from the registrar."""
     listener: ControlListener | None = None
     """Set by the lifecycle after ``build``."""
+    module_jobs: LocalJobs | None = None
+    """The modules' ``scheduler_register`` callbacks this process runs itself (DP³'s
+    per-worker scheduler); a role whose hooks need them sets it (``schedule/local.py``)."""
 
     def poll_control(self) -> None:
-        """Handle the control messages that arrived (cheap when none did): the loop calls
-        it at least every few seconds, on the thread that runs the hooks."""
+        """Handle the control messages that arrived (cheap when none did), then run the
+        modules' callbacks that are due: the loop calls it at least every few seconds, on
+        the thread that runs the hooks."""
         if self.listener is not None:
             self.listener.poll()
+        if self.module_jobs is not None:
+            self.module_jobs.run_due()
 
 
 RoleBuilder = Callable[[RoleContext], Role]

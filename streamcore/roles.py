@@ -32,14 +32,16 @@ from streamcore.runtime import (
     snapshot_run_start,
     watch_hooks,
 )
+from streamcore.schedule.local import LocalJobs, local_module_jobs
 from streamcore.snapshot.worker import worker_stats
 
 log = logging.getLogger(__name__)
 
 
 def worker_role(context: RoleContext) -> Role:
-    """``streamcore worker``: an ingestion worker; control between batches; alive while
-    batches complete, ready once input partitions are assigned."""
+    """``streamcore worker``: an ingestion worker; control and the modules' scheduled
+    callbacks between batches; alive while batches complete, ready once input partitions
+    are assigned."""
     settings, metrics = context.settings, context.metrics
     budget, failures = hook_supervision(settings)
     hooks = context.loaded.registrar.ingestion_hooks(HookMetrics(metrics), budget, failures)
@@ -52,16 +54,17 @@ def worker_role(context: RoleContext) -> Role:
         metrics=metrics,
     )
     context.creation_hooks = hooks
+    context.module_jobs = module_callbacks(context)
     instrument_worker(worker, context.poll_control, context.health, metrics)
     return Role(worker)
 
 
 def snapshot_role(trigger: bool = True) -> Callable[[RoleContext], Role]:
     """``streamcore snapshots``: a snapshot worker (with ``trigger``, also starting the
-    scheduled runs); control between polls; ``make_snapshots`` starts a run (one per
-    message, cluster-wide). Alive while its loop beats (between polls and after every
-    page) and no hook is stuck; ready once Cassandra answers and snapshot task
-    partitions are assigned."""
+    scheduled runs); control and the modules' scheduled callbacks between polls;
+    ``make_snapshots`` starts a run (one per message, cluster-wide). Alive while its
+    loop beats (between polls and after every page) and no hook is stuck; ready once
+    Cassandra answers and snapshot task partitions are assigned."""
 
     def build(context: RoleContext) -> Role:
         from streamcore.metrics import ConsumerMetrics
@@ -93,6 +96,7 @@ def snapshot_role(trigger: bool = True) -> Callable[[RoleContext], Role]:
             if worker.consumer is not None:
                 lag.sample(worker.consumer)
 
+        context.module_jobs = module_callbacks(context)
         worker.between.extend([context.poll_control, sample])
         context.actions.handle(ControlAction.MAKE_SNAPSHOTS, _run_start(context))
         stopped = lambda: log.info("snapshot worker stopped: %s", worker_stats(worker))  # noqa: E731
@@ -120,6 +124,16 @@ def scheduler_role(context: RoleContext) -> Role:
     health.checks.append(lambda: cassandra_down(runtime))
     context.actions.handle(ControlAction.MAKE_SNAPSHOTS, _run_start(context))
     return Role(clock)
+
+
+def module_callbacks(context: RoleContext) -> LocalJobs:
+    """The modules' ``scheduler_register`` callbacks this worker runs itself, between
+    batches on its hook thread (``schedule/local.py``), counted in its metrics."""
+    from streamcore.metrics import JobMetrics
+
+    jobs = local_module_jobs(context.loaded.registrar.registry.scheduled_jobs)
+    jobs.observer = JobMetrics(context.metrics, [job.name for job in jobs.jobs])
+    return jobs
 
 
 def _run_start(context: RoleContext) -> Handler:

@@ -132,7 +132,8 @@ def build_ingest_worker(
     settings = runtime.settings
     client = settings.kafka.client_config()
     instance = instance or instance_name()
-    store: StateStore = runtime.store()
+    links = runtime.store()
+    store: StateStore = links
     if metrics is not None:
         store = TimedStore(store, metrics)
     input_topic = runtime.topic("input")
@@ -150,7 +151,12 @@ def build_ingest_worker(
 
     return IngestWorker(
         model=runtime.config.model_spec,
-        processor=TaskProcessor(runtime.config.model_spec, hooks or NoHooks()),
+        processor=TaskProcessor(
+            runtime.config.model_spec,
+            hooks or NoHooks(),
+            enforce_max_items=settings.worker.enforce_max_items,
+            links=links,
+        ),
         codec=TaskCodec(runtime.config, settings.limits.limits()),
         dead_letters=DeadLetterCodec(),
         store=store,
@@ -377,6 +383,7 @@ def build_snapshot_worker(  # noqa: PLR0913, PLR0917 (callers pass the first one
         registry.used_links,
         keep_empty=config.snapshots.keep_empty,
         max_component=snap.max_component,
+        link_index=store,
     )
     run_trigger = None
     if trigger:
@@ -451,7 +458,7 @@ def build_scheduler(
     )
     history = HistoryManager(model, store, sink)
     collector = GarbageCollector(model, store, sink)
-    collection = GarbageCollectorConfig.from_raw(config.raw.get("garbage_collector"))
+    collection = GarbageCollectorConfig.from_raw(config.raw.get("garbage_collector", None))
     jobs = [
         *updater.jobs(config.updater.update_batch_cron),
         platform_job("aggregation", history.aggregate, config.history_manager.aggregation_schedule),

@@ -287,6 +287,11 @@ class WorkerSettings(BaseModel):
         gt=0,
         description="A failure episode longer than this ends the process (exit code 1).",
     )
+    enforce_max_items: bool = Field(
+        default=False,
+        description="Keep at most history_params.max_items observation rows, the newest "
+        "(DP³ documents max_items as not implemented and keeps every row: the default).",
+    )
 
 
 class HookSettings(BaseModel):

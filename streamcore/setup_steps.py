@@ -28,5 +28,20 @@ def _cassandra_step(settings: Settings, app_name: str, config: AppConfig) -> lis
     return cassandra_setup_step(settings, app_name, config)
 
 
-SETUP_STEPS: list[SetupStep] = [_topics_step, _cassandra_step]
-"""Run in order by ``setup``: Kafka topics, then the Cassandra keyspace and tables."""
+def _model_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
+    """Last: store the model the application now runs with (``streamcore.model.changes``)."""
+    from streamcore.model.changes import model_document
+    from streamcore.state.model_store import store_model
+    from streamcore.state.session import open_session
+
+    cassandra = settings.for_app(app_name).cassandra
+    session = open_session(cassandra)
+    try:
+        store_model(session, cassandra.keyspace, model_document(config.model_spec))
+    finally:
+        session.cluster.shutdown()
+    return [f"model stored in {cassandra.keyspace}.app_model"]
+
+
+SETUP_STEPS: list[SetupStep] = [_topics_step, _cassandra_step, _model_step]
+"""Run in order by ``setup``: Kafka topics, the Cassandra keyspace and tables, the model."""

@@ -10,6 +10,7 @@ from streamcore.cli.api import api
 from streamcore.cli.control import control
 from streamcore.cli.data import check_config, produce, setup
 from streamcore.cli.dev import dev
+from streamcore.cli.new import new
 from streamcore.cli.read import entity, tail
 from streamcore.cli.run import worker
 from streamcore.cli.scheduler import scheduler
@@ -39,3 +40,4 @@ main.add_command(scheduler)
 main.add_command(entity)
 main.add_command(tail)
 main.add_command(api)
+main.add_command(new)

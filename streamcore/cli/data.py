@@ -38,7 +38,13 @@ def load_config_or_exit(config_dir: str) -> AppConfig:
 @click.command("check-config")
 @click.argument("config_dir", type=click.Path(file_okay=False))
 @app_name_option
-def check_config(config_dir: str, app_name: str) -> None:
+@click.option(
+    "--against",
+    metavar="APP",
+    help="Also compare the model with the one application APP stored at setup and list what "
+    "each change needs (exit status 1 if a change leaves stored data unreadable).",
+)
+def check_config(config_dir: str, app_name: str, against: str | None) -> None:
     """Check a DP³ configuration directory; list every problem (file: key path: message).
 
     Every file is validated, then the enabled modules are loaded in a dry run (imported,
@@ -46,39 +52,79 @@ def check_config(config_dir: str, app_name: str) -> None:
     called): a module that would not load is reported as ``file:line: message``. Settings
     that are accepted but ignored are listed as warnings. Exit status 1 if any error.
     """
-    from streamcore.config.ignored import ignored_settings
+    from streamcore.config.ignored import ignored_settings, max_items_notes
+    from streamcore.config.loader import missing_modules_dir
     from streamcore.module.check import dry_run_modules
+
+    dp3 = Settings().dp3_compat
 
     config = load_config_or_exit(config_dir)
     for warning in ignored_settings(config):
         click.echo(f"warning: {warning}", err=True)
-    problems = dry_run_modules(config, app_name, dp3_compat=Settings().dp3_compat)
+    for warning in max_items_notes(config, Settings().worker.enforce_max_items):
+        click.echo(f"warning: {warning}", err=True)
+    no_modules_dir = missing_modules_dir(config)
+    if no_modules_dir is not None:
+        click.echo(f"warning: {no_modules_dir}", err=True)
+    problems = [] if no_modules_dir else dry_run_modules(config, app_name, dp3_compat=dp3)
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     if problems:
+        if not dp3 and any("No module named 'dp3" in p.message for p in problems):
+            click.echo("hint: DP³ modules load with STREAMCORE_DP3_COMPAT=true", err=True)
         click.echo(f"{len(problems)} problem(s) loading the modules of {config_dir}", err=True)
         sys.exit(1)
     model = config.model_spec
     click.echo(
         f"OK: {len(model.entities)} entity types, {len(model.attributes)} attributes, "
         f"{len(config.modules)} module configs, "
-        f"{len(config.processing_core.enabled_modules)} enabled modules (loaded in a dry run)"
+        f"{len(config.processing_core.enabled_modules)} enabled modules "
+        + ("(not loaded: no modules_dir)" if no_modules_dir else "(loaded in a dry run)")
     )
+    if against is not None:
+        from streamcore.cli.model import echo_changes, pending_changes
+
+        changes = pending_changes(Settings(), against, config)
+        if changes is None:
+            click.echo(f"model: {against} has no stored model (set it up with streamcore setup)")
+            sys.exit(1)
+        echo_changes(changes, against)
+        if any(not change.safe for change in changes):
+            sys.exit(1)
 
 
 @click.command()
 @click.argument("config_dir", type=click.Path(exists=True, file_okay=False))
 @app_name_option
-def setup(config_dir: str, app_name: str) -> None:
+@click.option(
+    "--accept-unreadable",
+    is_flag=True,
+    help="Apply model changes that leave stored data unreadable (removed or retyped "
+    "attributes and entity types).",
+)
+def setup(config_dir: str, app_name: str, accept_unreadable: bool) -> None:
     """Create the application's topics, keyspace and tables, leaving what already exists.
 
     The keyspace (default: derived from the app name) is claimed for the application;
-    setup refuses (exit 1) a keyspace another application owns.
+    setup refuses (exit 1) a keyspace another application owns. The model is stored; when
+    one was stored before, the changes are listed: safe ones are applied, unsafe ones
+    (stored data would become unreadable) refused unless --accept-unreadable.
     """
+    from streamcore.cli.model import echo_changes, pending_changes
     from streamcore.state.setup import KeyspaceOwnedError
 
     config = load_config_or_exit(config_dir)
     settings = Settings()
+    changes = pending_changes(settings, app_name, config)
+    if changes is not None:
+        echo_changes(changes, app_name)
+        if any(not change.safe for change in changes) and not accept_unreadable:
+            click.echo(
+                "error: unsafe model changes (listed above); nothing was changed. Migrate or "
+                "accept the loss with --accept-unreadable",
+                err=True,
+            )
+            sys.exit(1)
     for step in SETUP_STEPS:
         try:
             lines = step(settings, app_name, config)

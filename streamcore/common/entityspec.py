@@ -1,5 +1,11 @@
 """``dp3.common.entityspec``."""
 
-from streamcore.model.spec import EntitySpec
+from streamcore.model.spec import (
+    EntitySpec,
+    ImmortalLifetime,
+    SpecModel,
+    TimeToLiveLifetime,
+    WeakLifetime,
+)
 
-__all__ = ["EntitySpec"]
+__all__ = ["EntitySpec", "ImmortalLifetime", "SpecModel", "TimeToLiveLifetime", "WeakLifetime"]

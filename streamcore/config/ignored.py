@@ -71,6 +71,7 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
             warnings.append(
                 ConfigProblem(f"{section}.yml", f"{key}.{inner}", f"accepted and ignored: {why}")
             )
+    warnings.extend(_unknown_spec_keys(config))
     known = KNOWN_FILES | IGNORED_FILES.keys()
     for name in sorted(raw.keys() - known):
         warnings.append(
@@ -91,3 +92,52 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
             )
         )
     return warnings
+
+
+def _unknown_spec_keys(config: AppConfig) -> list[ConfigProblem]:
+    """Unknown keys in history_params, timeseries_params and series, which DP³ ignores."""
+    found = []
+    for (etype, attr), spec in config.model_spec.attributes.items():
+        parts: list[tuple[str, Any]] = [
+            ("history_params", getattr(spec, "history_params", None)),
+            ("timeseries_params", getattr(spec, "timeseries_params", None)),
+        ]
+        parts += [
+            (f"series.{name}", s) for name, s in (getattr(spec, "series", None) or {}).items()
+        ]
+        for where, part in parts:
+            for key in getattr(part, "model_extra", None) or {}:
+                found.append(
+                    ConfigProblem(
+                        f"db_entities ({etype})",
+                        f"attribs.{attr}.{where}.{key}",
+                        "unknown key, ignored (as DP³ ignores it)",
+                    )
+                )
+    return found
+
+
+def max_items_notes(config: AppConfig, enforced: bool) -> list[ConfigProblem]:
+    """A warning per observation attribute with ``max_items``: DP³ documents it as not
+    implemented and keeps every row, and so does streamcore unless
+    ``STREAMCORE_WORKER__ENFORCE_MAX_ITEMS`` opts in to keeping only the newest rows."""
+    from streamcore.model.spec import AttrSpecObservations
+
+    if enforced:
+        effect = "enforced (STREAMCORE_WORKER__ENFORCE_MAX_ITEMS): older rows are removed"
+    else:
+        effect = (
+            "not enforced, as in DP³: every row is kept "
+            "(STREAMCORE_WORKER__ENFORCE_MAX_ITEMS=true keeps only the newest)"
+        )
+    return [
+        ConfigProblem(
+            f"db_entities ({etype})",
+            f"{attr}.history_params.max_items",
+            f"max_items={spec.history_params.max_items} {effect}",
+        )
+        for (etype, attr), spec in sorted(config.model_spec.attributes.items())
+        if isinstance(spec, AttrSpecObservations)
+        and spec.history_params is not None
+        and spec.history_params.max_items is not None
+    ]

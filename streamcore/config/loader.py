@@ -75,7 +75,7 @@ def load_config(directory: str | Path) -> AppConfig:
     modules = _modules(base, problems)
     raw["modules"] = modules
     sections = {
-        name: _section(name, cls, raw.get(name), problems) for name, cls in SECTIONS.items()
+        name: _section(name, cls, raw.get(name, None), problems) for name, cls in SECTIONS.items()
     }
     model_spec = None
     try:
@@ -151,17 +151,29 @@ def _modules(base: Path, problems: list[ConfigProblem]) -> dict[str, dict[str, A
     return modules
 
 
+def missing_modules_dir(config: AppConfig) -> ConfigProblem | None:
+    """A warning when modules are enabled but ``modules_dir`` does not exist here."""
+    core = config.processing_core
+    modules_dir = (config.base_path / core.modules_dir).resolve()
+    if not core.enabled_modules or modules_dir.is_dir():
+        return None
+    return ConfigProblem(
+        "processing_core.yml",
+        "modules_dir",
+        f"directory {modules_dir} does not exist here: modules not checked; a worker "
+        "started with this configuration fails unless it exists there",
+    )
+
+
 def _check_modules(base: Path, core: ProcessingCoreConfig, problems: list[ConfigProblem]) -> None:
-    """Enabled modules must exist in ``modules_dir`` (relative to the config directory)."""
+    """Enabled modules must exist in ``modules_dir`` (relative to the config directory),
+    when that directory exists."""
     if not core.enabled_modules:
         return
     modules_dir = (base / core.modules_dir).resolve()
     if not modules_dir.is_dir():
-        problems.append(
-            ConfigProblem(
-                "processing_core.yml", "modules_dir", f"directory {modules_dir} does not exist"
-            )
-        )
+        # As ``dp3 check``: the directory may exist only where workers run (an image, a
+        # mount); ``check-config`` warns (``missing_modules_dir``), a worker fails to load.
         return
     present = [p.stem for p in modules_dir.glob("*.py")] + [
         p.parent.name for p in modules_dir.glob("*/__init__.py")

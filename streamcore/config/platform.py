@@ -6,20 +6,58 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt, model_validator
 
+from streamcore.errors import StreamcoreError
 from streamcore.model.modelspec import ModelSpec
 
 
-class HierarchicalDict(dict[str, Any]):
-    """The raw configuration as DP³ modules expect it: ``get("a.b.c", default)`` walks nested
-    mappings. streamcore's own code reads the typed sections instead."""
+class NoDefault:
+    """The default of ``HierarchicalDict.get``: no default, a missing key raises (DP³)."""
 
-    def get(self, key: str, default: Any = None) -> Any:
+
+class MissingConfigError(StreamcoreError):
+    """``HierarchicalDict.get`` without a default found no value at the key path (DP³'s)."""
+
+
+class HierarchicalDict(dict[str, Any]):
+    """The raw configuration as DP³ modules expect it (DP³'s semantics exactly).
+
+    ``get("a.b.c")`` walks nested mappings and raises ``MissingConfigError`` when a key is
+    missing and no default is given; ``update`` merges nested dicts instead of replacing
+    them. streamcore's own code reads the typed sections instead.
+    """
+
+    def __repr__(self) -> str:
+        return f"HierarchicalDict({dict.__repr__(self)})"
+
+    def copy(self) -> HierarchicalDict:
+        return HierarchicalDict(dict.copy(self))
+
+    def get(self, key: str, default: Any = NoDefault) -> Any:
         node: Any = self
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
+        try:
+            for part in key.split("."):
+                node = node[part]
+        except (KeyError, TypeError, IndexError):
+            if default is NoDefault:
+                raise MissingConfigError(
+                    "Mandatory configuration element is missing: " + key
+                ) from None
+            return default
         return node
+
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
+        """Merge ``other`` in: where both values are dicts they are merged, recursively;
+        otherwise the value from ``other`` wins (as ``dict.update``)."""
+        _deep_update(self, dict(other, **kwargs))
+
+
+def _deep_update(target: dict[str, Any], other: dict[str, Any]) -> None:
+    for key, value in other.items():
+        current = dict.get(target, key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            _deep_update(current, value)
+        else:
+            target[key] = value
 
 
 class PlatformConfig(BaseModel):

@@ -1,93 +1,66 @@
-"""Data-point aggregation as a repair: merge stored rows that the merge rules say are one.
+"""Data-point aggregation as a repair: merge stored rows that DP³'s aggregation says are one.
 
-DP³ stores raw observations and merges same-value, overlapping ones on
-``aggregation_schedule``. streamcore merges while ingesting (``state/merge.py``): a new
-data-point is folded into every stored row of its value that it overlaps, so stored rows of
-one value never overlap each other, and a periodic pass finds nothing to do. Rows can still
-overlap when the model changed under them (``aggregate`` switched on, ``pre_validity`` or
-``post_validity`` widened); this pass finds those groups.
+DP³ stores raw observations and merges them on ``aggregation_schedule`` with
+``aggregate_dp_history_on_equal``. streamcore runs the same function while ingesting
+(``state/merge.py``), so stored rows are already its fixed point and a periodic pass finds
+nothing to do. Rows can still be mergeable when the model changed under them
+(``aggregate`` switched on, ``pre_validity`` or ``post_validity`` widened); this pass
+finds those groups with the same function.
 
 A group is repaired by sending one data-point spanning it (``t1`` of its first row to the
-last ``t2``, confidence the mean of the rows) to the input topic: the owning worker merges
-it with every row of the group by the ordinary rule, so cache and store stay in step
-(see ``collector.py`` for why nothing writes behind the worker). The repair is idempotent:
-once merged, the group is one row and the next pass sends nothing. Like any data-point it
-is seen by ``on_new_attr`` hooks. A row lying wholly inside another row of the same value
-is left alone (the merge rule treats the repair as already held); it changes no current
-value.
+last ``t2``, confidence the mean of the rows) to the input topic: the owning worker
+aggregates it with the group's rows by the ordinary rule, which gives one row of that
+span and confidence, so cache and store stay in step (see ``collector.py`` for why
+nothing writes behind the worker). Once merged, the group is one row and the next pass
+sends nothing. Like any data-point it is seen by ``on_new_attr`` hooks.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from streamcore.history.scan import EntityScan, scan_records
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import AttrSpecObservations
-from streamcore.state.record import EntityRecord, Row
+from streamcore.state.merge import aggregate_on_equal, stored_rows
+from streamcore.state.record import EntityRecord
 from streamcore.updater.updater import TaskSink
 
 log = logging.getLogger(__name__)
 
 
 def aggregation_repairs(record: EntityRecord, model: ModelSpec) -> list[DataPoint]:
-    """One data-point per group of same-value rows that overlap within validity."""
+    """One data-point per group of stored rows that DP³'s aggregation merges into one."""
     repairs: list[DataPoint] = []
     for attr, spec in model.entity_attributes[record.etype].items():
         if not isinstance(spec, AttrSpecObservations) or not spec.history_params.aggregate:
             continue
-        by_value: dict[str, list[Row]] = defaultdict(list)
-        for row in record.attrs.get(attr, {}).values():
-            if row.t1 is not None and row.t2 is not None:
-                by_value[row.v_json].append(row)
-        reach = spec.history_params.pre_validity + spec.history_params.post_validity
-        for rows in by_value.values():
-            for group in _overlapping_groups(rows, reach):
-                repairs.append(_spanning(record, attr, group))
+        params = spec.history_params
+        merged = aggregate_on_equal(
+            stored_rows(record.attrs.get(attr, {})),
+            params.pre_validity,
+            params.post_validity,
+            spec.multi_value,
+        )
+        for point in merged:
+            if point.key is None:  # more than one stored row went into it
+                repairs.append(
+                    DataPoint(
+                        record.etype,
+                        record.eid,
+                        attr,
+                        point.value,
+                        t1=point.t1,
+                        t2=point.t2,
+                        c=point.c,
+                        src=point.src,
+                    )
+                )
     return repairs
-
-
-def _overlapping_groups(rows: list[Row], reach: timedelta) -> list[list[Row]]:
-    """Sweep by start: a row joins the group while ``t1 - pre <= max t2 + post``."""
-    groups: list[list[Row]] = []
-    group: list[Row] = []
-    end = datetime.min.replace(tzinfo=UTC)
-    for row in sorted(rows, key=_span):
-        t1, t2 = _span(row)
-        if group and t1 <= end + reach:
-            group.append(row)
-            end = max(end, t2)
-            continue
-        if len(group) > 1:
-            groups.append(group)
-        group, end = [row], t2
-    if len(group) > 1:
-        groups.append(group)
-    return groups
-
-
-def _span(row: Row) -> tuple[datetime, datetime]:
-    assert row.t1 is not None and row.t2 is not None
-    return row.t1, row.t2
-
-
-def _spanning(record: EntityRecord, attr: str, group: list[Row]) -> DataPoint:
-    confidences = [row.c if row.c is not None else 1.0 for row in group]
-    first = group[0]
-    return DataPoint(
-        record.etype,
-        record.eid,
-        attr,
-        first.value,
-        t1=min(row.t1 for row in group if row.t1 is not None),
-        t2=max(row.t2 for row in group if row.t2 is not None),
-        c=sum(confidences) / len(confidences),
-        src=first.src,
-    )
 
 
 class HistoryManager:

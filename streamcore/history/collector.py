@@ -2,8 +2,9 @@
 
 Runs as one scheduler job on ``collection_rate`` (DP³'s default: daily at 03:00), once per
 cluster. For each ``ttl`` entity type it reads every record and picks those whose tokens
-have all expired; for each ``weak`` type it gathers the live links of every referring type
-and picks the entities nobody links to (``lifetimes.py`` decides).
+have all expired (and asks the owning worker to drop the expired tokens of the others, as
+DP³'s ``remove_expired_ttls``); for each ``weak`` type it gathers the live links of every
+referring type and picks the entities nobody links to (``lifetimes.py`` decides).
 
 It never deletes in Cassandra itself: it sends ``DataPointTask(delete=True)`` for each
 entity to the input topic, and the worker owning the entity's partition applies it in
@@ -26,7 +27,7 @@ from streamcore.config.sections import GarbageCollectorConfig
 from streamcore.errors import ConfigError
 from streamcore.history.lifetimes import linked_eids, referrers, ttl_expired, ttl_types, weak_types
 from streamcore.history.scan import EntityScan, scan_eids, scan_records
-from streamcore.model.datapoint import DataPointTask
+from streamcore.model.datapoint import PRUNE_TTL_TAG, DataPointTask
 from streamcore.model.modelspec import ModelSpec
 from streamcore.updater.updater import TaskSink
 
@@ -55,7 +56,7 @@ class GarbageCollector:
                 "but no other entity type links to them"
             )
         self.stats: Counter[str] = Counter()
-        """scanned, deleted (delete tasks sent)."""
+        """scanned, deleted (delete tasks sent), pruned (prune-ttl tasks sent)."""
 
     def collect(self) -> int:
         """One collection over every TTL and weak entity type; returns the deletes sent."""
@@ -73,6 +74,10 @@ class GarbageCollector:
             self.stats["scanned"] += 1
             if ttl_expired(record, now):
                 expired.append(record.eid)
+            elif any(expires < now for expires in record.ttl_tokens.values()):
+                # DP³'s remove_expired_ttls, through the worker like the deletes
+                self.sink.send(DataPointTask(etype, record.eid, tags=[PRUNE_TTL_TAG]))
+                self.stats["pruned"] += 1
         return self._delete(etype, expired, "all TTL tokens expired")
 
     def _collect_weak(self, etype: str, now: datetime) -> int:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from streamcore.model.datapoint import Link
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import (
     AttrSpecObservations,
@@ -22,6 +21,7 @@ from streamcore.model.spec import (
     TimeToLiveLifetime,
     WeakLifetime,
 )
+from streamcore.state.links import link_eids
 from streamcore.state.record import EntityRecord
 
 
@@ -61,13 +61,5 @@ def linked_eids(
         for row in record.attrs.get(attr, {}).values():
             if post is not None and row.t2 is not None and row.t2 + post < now:
                 continue
-            targets.update(_link_targets(row.value))
+            targets.update(link_eids(row.value))
     return targets
-
-
-def _link_targets(value: Any) -> Iterable[Any]:
-    if isinstance(value, Link):
-        return [value.eid]
-    if isinstance(value, list | tuple | set | frozenset):
-        return [item.eid for item in value if isinstance(item, Link)]
-    return []

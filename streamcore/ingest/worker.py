@@ -379,6 +379,8 @@ class IngestWorker:
             origin = f"{input_record.topic}:{input_record.partition}:{input_record.offset}"
             try:
                 new = self.processor.process(record, task, origin, now)
+            except TransientStateError:
+                raise  # a delete's read of the link index: retried, never dead-lettered
             except Exception as exc:
                 return derived, (index, exc)
             derived.extend((input_record, d) for d in new)

@@ -38,6 +38,39 @@ class DataPoint:
     c: float | None = None
     src: str | None = None
 
+    def model_dump(self, **_: Any) -> dict[str, Any]:
+        """The fields as a dict, DP³'s ``model_dump()`` (DP³'s data-points are pydantic
+        models and modules call it)."""
+        return {
+            "etype": self.etype,
+            "eid": self.eid,
+            "attr": self.attr,
+            "src": self.src,
+            "v": self.v,
+            "c": self.c,
+            "t1": self.t1,
+            "t2": self.t2,
+        }
+
+
+UNLINK_TAG = "streamcore:unlink"
+"""The tag of the platform's *unlink task* (``state/links.py``): a task with this one tag,
+``streamcore:unlink <attr> <linked type> <linked id>``, and nothing else."""
+PRUNE_TTL_TAG = "streamcore:prune-ttl"
+"""The tag of the garbage collector's task asking an entity's worker to drop its expired
+TTL tokens (DP³'s ``remove_expired_ttls``): this one tag and nothing else."""
+
+
+def platform_task(task: DataPointTask) -> str | None:
+    """The tag of a platform task (unlink, prune-ttl), None for any other task. Platform
+    tasks run no hook and never create an entity."""
+    if task.data_points or task.delete or task.ttl_tokens or len(task.tags) != 1:
+        return None
+    tag = task.tags[0]
+    if not isinstance(tag, str):
+        return None
+    return tag if tag == PRUNE_TTL_TAG or tag.startswith(UNLINK_TAG + " ") else None
+
 
 @dataclass(slots=True)
 class DataPointTask:

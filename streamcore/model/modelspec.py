@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from streamcore.errors import ConfigError, ConfigProblem, InvalidDataPointError
-from streamcore.model.datapoint import DataPointTask
+from streamcore.model.datapoint import DataPointTask, platform_task
 from streamcore.model.datatypes import DataType, Kind, parse_data_type
 from streamcore.model.primitives import check_window, parse_time
 from streamcore.model.spec import (
@@ -41,9 +41,21 @@ class ModelSpec:
     """
 
     def __init__(
-        self, entities: Mapping[str, EntitySpec], attribs: Mapping[str, Mapping[str, AnyAttrSpec]]
+        self,
+        entities: Mapping[str, Any],
+        attribs: Mapping[str, Mapping[str, AnyAttrSpec]] | None = None,
     ) -> None:
-        """Assemble a model from specs already checked by ``build_model_spec``."""
+        """Assemble a model from specs already checked by ``build_model_spec``.
+
+        ``ModelSpec(config)`` (one argument: the ``db_entities`` files, label -> ``{entity,
+        attribs}``) is DP³'s constructor: the files are checked first and a ``ValueError``
+        lists every problem, as DP³'s pydantic model raises one.
+        """
+        if attribs is None:
+            try:
+                entities, attribs = _check_files(entities)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from exc
         self.entities: dict[str, EntitySpec] = dict(entities)
         self.entity_attributes: dict[str, dict[str, AnyAttrSpec]] = {
             etype: dict(attribs.get(etype, {})) for etype in self.entities
@@ -175,7 +187,8 @@ class ModelSpec:
             raise InvalidDataPointError(f"{where}: tags must be a list of strings")
         if type(task.delete) is not bool:
             raise InvalidDataPointError(f"{where}: delete must be true or false")
-        if not task.data_points and not task.ttl_tokens and not task.delete:
+        empty = not task.data_points and not task.ttl_tokens and not task.delete
+        if empty and platform_task(task) is None:
             raise InvalidDataPointError(
                 f"{where}: a task needs data-points, ttl_tokens or delete=true"
             )
@@ -211,6 +224,12 @@ def build_model_spec(files: Mapping[str, Any]) -> ModelSpec:
     Raises ``ConfigError`` listing every problem: bad keys and values per attribute,
     duplicate entity types, links to unknown entity types, clashing mirror attributes.
     """
+    return ModelSpec(*_check_files(files))
+
+
+def _check_files(
+    files: Mapping[str, Any],
+) -> tuple[dict[str, EntitySpec], dict[str, dict[str, AnyAttrSpec]]]:
     problems: list[ConfigProblem] = []
     entities: dict[str, EntitySpec] = {}
     attribs: dict[str, dict[str, AnyAttrSpec]] = {}
@@ -244,7 +263,7 @@ def build_model_spec(files: Mapping[str, Any]) -> ModelSpec:
     _check_links(entities, attribs, origin, problems)
     if problems:
         raise ConfigError(problems)
-    return ModelSpec(entities, attribs)
+    return entities, attribs
 
 
 def _entity(label: str, raw: Any, problems: list[ConfigProblem]) -> EntitySpec | None:

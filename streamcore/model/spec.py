@@ -98,8 +98,27 @@ class EntitySpec(SpecModel):
             raise ValueError(f"entity ids must be one of {', '.join(EID_TYPES)}, not '{value}'")
         return value
 
+    def validate_eid(self, v: Any) -> Any:
+        """``v`` as this type's canonical entity id (``ValueError`` if it is not one), as
+        DP³'s ``EntitySpec.validate_eid``."""
+        from streamcore.model.values import eid_parser
 
-class ObservationsHistoryParams(SpecModel):
+        return eid_parser(self.id_data_type.root)(v)
+
+    @property
+    def eid_type(self) -> Any:
+        """DP³'s name for the callable that checks and converts entity ids."""
+        return self.validate_eid
+
+
+class LenientSpecModel(SpecModel):
+    """A spec DP³ reads ignoring unknown keys: they are kept (``model_extra``) and
+    ``check-config`` warns about each, so a DP³ model loads and a typo is still seen."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True, frozen=True)
+
+
+class ObservationsHistoryParams(LenientSpecModel):
     """How long observation values are kept and how far they are valid around t1..t2."""
 
     max_age: OptionalDuration = None
@@ -110,14 +129,14 @@ class ObservationsHistoryParams(SpecModel):
     aggregate: bool = True
 
 
-class TimeseriesTSParams(SpecModel):
+class TimeseriesTSParams(LenientSpecModel):
     """How long timeseries values are kept and, for regular series, the sampling step."""
 
     max_age: OptionalDuration = None
     time_step: OptionalDuration = None
 
 
-class TimeseriesSeries(SpecModel):
+class TimeseriesSeries(LenientSpecModel):
     """One series of a timeseries attribute; its values are int, int64, float or time."""
 
     data_type: DataTypeField
@@ -202,7 +221,7 @@ class AttrSpecObservations(AttrSpecClassic):
     type: Literal["observations"]
     confidence: bool = False
     multi_value: bool = False
-    history_params: ObservationsHistoryParams
+    history_params: ObservationsHistoryParams = Field(default_factory=ObservationsHistoryParams)
     history_force_graph: bool = False
 
     @property

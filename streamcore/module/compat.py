@@ -1,13 +1,14 @@
 """DP³ compatibility: unchanged DP³ modules (``from dp3.common.X import Y``) load and run.
 
 ``install_dp3_compat()`` puts a finder on ``sys.meta_path`` that answers imports of
-``dp3``, ``dp3.common`` and ``dp3.common.X`` with streamcore's mirror in
-``streamcore.common`` (``dp3.common.X`` *is* ``streamcore.common.X``, so classes are
-identical, not copies). It is installed only when asked for, before modules are imported
-(``load_modules(..., dp3_compat=True)``), and only when no real ``dp3`` package is
-importable: with DP³ itself installed, its modules would be DP³'s, not ours, so the
-finder stays out and ``install_dp3_compat`` returns False. Other ``dp3.*`` packages (the
-worker, the database, the API) have no streamcore counterpart and still fail to import.
+``dp3``, ``dp3.common[.X]`` and ``dp3.testing[.X]`` with streamcore's mirrors in
+``streamcore.common`` and ``streamcore.testing.dp3`` (``dp3.common.X`` *is*
+``streamcore.common.X``, so classes are identical, not copies). It is installed only
+when asked for, before modules are imported (``load_modules(..., dp3_compat=True)``),
+and only when no real ``dp3`` package is importable: with DP³ itself installed, its
+modules would be DP³'s, not ours, so the finder stays out and ``install_dp3_compat``
+returns False. Other ``dp3.*`` packages (the worker, the database, the API) have no
+streamcore counterpart and still fail to import.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from importlib.machinery import ModuleSpec
 log = logging.getLogger(__name__)
 
 _ALIAS = "dp3"
-_ROOT = "dp3.common"
-_TARGET = "streamcore.common"
+_MIRRORS = {"dp3.common": "streamcore.common", "dp3.testing": "streamcore.testing.dp3"}
+_TARGETS = tuple(_MIRRORS.values())
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -57,12 +58,13 @@ class Dp3CompatFinder(importlib.abc.MetaPathFinder):
     ) -> ModuleSpec | None:
         if fullname == _ALIAS:
             return ModuleSpec(fullname, _AliasLoader(None), is_package=True)
-        if fullname != _ROOT and not fullname.startswith(_ROOT + "."):
-            return None
-        mirrored = _TARGET + fullname[len(_ROOT) :]
-        if importlib.util.find_spec(mirrored) is None:
-            return None
-        return ModuleSpec(fullname, _AliasLoader(mirrored), is_package=fullname == _ROOT)
+        for root, mirror in _MIRRORS.items():
+            if fullname == root or fullname.startswith(root + "."):
+                mirrored = mirror + fullname[len(root) :]
+                if importlib.util.find_spec(mirrored) is None:
+                    return None
+                return ModuleSpec(fullname, _AliasLoader(mirrored), is_package=fullname == root)
+        return None
 
 
 def install_dp3_compat() -> bool:
@@ -78,13 +80,17 @@ def install_dp3_compat() -> bool:
     # First in line: ``dp3.common``'s __path__ is streamcore.common's, so the path finder
     # would otherwise load ``dp3.common.X`` a second time as a separate module.
     sys.meta_path.insert(0, Dp3CompatFinder())
-    log.info("DP³ compatibility on: dp3.common.* resolves to streamcore.common.*")
+    log.info("DP³ compatibility on: dp3.common.* and dp3.testing resolve to streamcore")
     return True
 
 
 def uninstall_dp3_compat() -> None:
-    """Remove the finder and forget the ``dp3`` modules it provided (used by tests)."""
+    """Remove the finder, forget the ``dp3`` modules it provided and the application model
+    DP³ tasks validate against (used by tests)."""
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, Dp3CompatFinder)]
+    task_module = sys.modules.get("streamcore.common.task")
+    if task_module is not None:
+        task_module.use_model_spec(None)
     for name in [n for n in sys.modules if n == _ALIAS or n.startswith(_ALIAS + ".")]:
         if _is_alias(name):
             del sys.modules[name]
@@ -100,5 +106,5 @@ def _is_alias(name: str) -> bool:
     loader = getattr(spec, "loader", None)
     module = sys.modules.get(name)
     return isinstance(loader, _AliasLoader) or (
-        module is not None and getattr(module, "__name__", "").startswith(_TARGET)
+        module is not None and getattr(module, "__name__", "").startswith(_TARGETS)
     )

@@ -50,16 +50,21 @@ def load_modules(platform_config: PlatformConfig, *, dp3_compat: bool = False) -
     """Import and construct the enabled modules; ``ModuleLoadError`` on the first failure.
 
     ``dp3_compat`` first installs the DP³ import compatibility (``compat``), so unchanged
-    DP³ modules importing ``dp3.common.*`` load too.
+    DP³ modules importing ``dp3.common.*`` load too, and makes the application's model the
+    one their ``DataPointTask``s are validated against.
     """
     if dp3_compat:
         install_dp3_compat()
+        from streamcore.common.task import use_model_spec
+
+        # DP³ validates every task a module builds; outside task_context, against this.
+        use_model_spec(platform_config.model_spec)
     raw = platform_config.config
-    core = ProcessingCoreConfig.model_validate(raw.get("processing_core") or {})
-    updater = UpdaterConfig.model_validate(raw.get("updater") or {})
+    core = ProcessingCoreConfig.model_validate(raw.get("processing_core", None) or {})
+    updater = UpdaterConfig.model_validate(raw.get("updater", None) or {})
     registrar = CallbackRegistrar(platform_config.model_spec, updater.update_batch_period)
     modules_dir = Path(platform_config.config_base_path) / core.modules_dir
-    configs: dict[str, Any] = raw.get("modules") or {}
+    configs: dict[str, Any] = raw.get("modules", None) or {}
     modules: dict[str, BaseModule] = {}
     for name in core.enabled_modules:
         module_class = find_module_class(name, import_module_file(name, modules_dir))

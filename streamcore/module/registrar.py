@@ -104,14 +104,23 @@ class CallbackRegistrar:
         timezone: str = "UTC",
         misfire_grace_time: int = 1,
         per_replica: bool = False,
+        once_per_cluster: bool = False,
     ) -> int:
         """Run ``func(*func_args, **func_kwargs)`` at times given as CRON fields (APScheduler's
         ``CronTrigger`` syntax, as in DP³). Returns the job id.
 
-        Each fire time runs once in the whole cluster, however many ``streamcore scheduler``
-        replicas run; ``per_replica=True`` (a streamcore addition) runs it in every replica,
-        e.g. to refresh something each process keeps in memory.
+        As in DP³ (each worker's local scheduler), the callback runs in every process that
+        hosts the module: each ingestion worker and snapshot worker (on the thread that
+        runs its hooks, between batches, so a reload never changes state under a running
+        hook) and each ``streamcore scheduler`` replica. ``once_per_cluster=True`` (a
+        streamcore addition) runs each fire time once in the whole cluster instead, in one
+        scheduler replica, for side effects that must happen once. ``per_replica=True`` is
+        the default behaviour, kept for modules written for earlier streamcore versions.
         """
+        if per_replica and once_per_cluster:
+            raise HookRegistrationError(
+                "scheduler_register: per_replica and once_per_cluster exclude each other"
+            )
         fields = check_cron_fields(
             {
                 "year": year,
@@ -132,7 +141,7 @@ class CallbackRegistrar:
             fields=fields,
             timezone=timezone,
             misfire_grace_time=misfire_grace_time,
-            per_replica=per_replica,
+            once_per_cluster=once_per_cluster,
         )
 
     def scheduler_register_once(

@@ -39,8 +39,9 @@ class ScheduledJob:
     """A module-level timed callback: called with ``func_args``/``func_kwargs`` only.
 
     ``fields`` holds the CRON fields given (``None`` ones left out); ``once`` jobs
-    (``scheduler_register_once``) run once when the scheduler starts and have no fields.
-    ``per_replica`` jobs run in every scheduler replica; the others once per cluster.
+    (``scheduler_register_once``) run once when each scheduler replica starts and have no
+    fields. Cron jobs run in every process hosting the module (``schedule/local.py``),
+    ``once_per_cluster`` ones once per fire time in the whole cluster instead.
     """
 
     job_id: int
@@ -52,7 +53,12 @@ class ScheduledJob:
     timezone: str = "UTC"
     misfire_grace_time: int = 1
     once: bool = False
-    per_replica: bool = False
+    once_per_cluster: bool = False
+
+    @property
+    def local(self) -> bool:
+        """Run in every process hosting the module (DP³'s per-worker scheduler)."""
+        return not (self.once or self.once_per_cluster)
 
     def run(self) -> Any:
         """Call the job's function as the scheduler will."""

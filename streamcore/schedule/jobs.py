@@ -16,13 +16,14 @@ from streamcore.schedule.scheduler import Job
 
 
 def module_jobs(jobs: Iterable[ScheduledJob]) -> list[Job]:
-    """One ``Job`` per ``scheduler_register``/``scheduler_register_once`` registration."""
+    """One ``Job`` per ``scheduler_register``/``scheduler_register_once`` registration;
+    claimed once per cluster only when registered ``once_per_cluster``."""
     return [
         Job(
             name=f"module:{job.module}:{_function_name(job.func)}#{job.job_id}",
             run=job.run,
             schedule=None if job.once else CronSchedule(job.fields, job.timezone),
-            per_replica=job.per_replica,
+            per_replica=not job.once_per_cluster,
             misfire_grace=timedelta(seconds=job.misfire_grace_time),
         )
         for job in jobs

@@ -5,7 +5,8 @@ by exactly one task of a run); for them, in DP³'s order:
 
 1. timeseries hooks on each timeseries history; plain values they derive for the entity
    itself are folded into its values (their tasks go to the input topic as well);
-2. current values at the snapshot time (``values.current_values``);
+2. current values at the snapshot time (``values.current_values``), with mirrored links
+   from the link index (``state/links.py``);
 3. linked entities: every entity reachable through the links correlation hooks traverse
    (``used_links``, followed transitively, level by level, one batched load per level) is
    loaded and its current values computed, so hooks see linked current values;
@@ -39,6 +40,7 @@ from streamcore.module.refresh import write_plain_values
 from streamcore.snapshot import links
 from streamcore.snapshot.hooks import SnapshotHooks
 from streamcore.snapshot.values import current_values, timeseries_history
+from streamcore.state.links import LinkAttrs
 from streamcore.state.master import master_record
 from streamcore.state.record import EntityRecord
 
@@ -49,6 +51,12 @@ EntityKey = tuple[str, Any]
 
 class RecordLoader(Protocol):
     def load(self, keys: Sequence[tuple[str, Any]]) -> list[EntityRecord]: ...
+
+
+class LinkIndex(Protocol):
+    """Who links to an entity (``CassandraStore.links_to``), for mirrored links."""
+
+    def links_to(self, etype: str, eid_key: str) -> list[tuple[str, str, Any]]: ...
 
 
 @dataclass
@@ -71,8 +79,11 @@ class Snapshotter:
         keep_empty: bool = True,
         max_component: int = 10_000,
         cache_entities: int = 200_000,
+        link_index: LinkIndex | None = None,
     ) -> None:
         self._model = model
+        self._link_index = link_index
+        self._mirrors = LinkAttrs(model).mirrors
         self._hooks = hooks
         self._loader = loader
         self._links = links.link_attrs(model, used_links)
@@ -129,10 +140,25 @@ class Snapshotter:
             if record.attrs.get(attr):
                 history = timeseries_history(record, attr)
                 derived.extend(self._hooks.run_timeseries(record.etype, attr, history))
-        values = current_values(self._model, record, time)
+        values = self._current_values(record, time)
         if derived:
             write_plain_values(self._model, derived, values)
             result.tasks.extend(derived)
+        return values
+
+    def _current_values(self, record: EntityRecord, time: datetime) -> dict[str, Any]:
+        """Current values plus the mirrored links (DP³'s ``add_mirrored_links``): each
+        mirror attribute lists the entities whose link attribute points at this one now."""
+        values = current_values(self._model, record, time)
+        mirrors = self._mirrors.get(record.etype)
+        if mirrors and self._link_index is not None:
+            found = self._link_index.links_to(record.etype, record.eid_key)
+            for name, (source, attr) in mirrors.items():
+                values[name] = [
+                    {"eid": self._model.parse_eid(source, eid)}
+                    for etype, link_attr, eid in found
+                    if (etype, link_attr) == (source, attr)
+                ]
         return values
 
     def _load_linked(
@@ -158,7 +184,7 @@ class Snapshotter:
                 key = (record.etype, record.eid)
                 if record.exists:
                     context[key] = record
-                    loaded[key] = current_values(self._model, record, time)
+                    loaded[key] = self._current_values(record, time)
                     fresh.append(key)
         result.linked_loaded += len(context)
         return context

@@ -23,6 +23,7 @@ from streamcore.state.batches import BatchPacker
 from streamcore.state.binding import RowBinder
 from streamcore.state.encoding import eid_text
 from streamcore.state.faults import classified
+from streamcore.state.links import LinkAttrs
 from streamcore.state.merge import row_expiry, storable_ttl
 from streamcore.state.record import EntityRecord, QuarantinedRow, Row
 from streamcore.state.schema import INDEX_BUCKETS, index_bucket, keyspace_ddl, table_ddl
@@ -51,6 +52,7 @@ class CassandraStore:
         self._metadata = session.cluster.metadata
         self._model = model
         self._values = StoredValues(model)
+        self._links = LinkAttrs(model)
         self._consistency = consistency
         ks = keyspace
         self._select = self._prepare(
@@ -79,6 +81,24 @@ class CassandraStore:
         )
         self._list_index = self._prepare(
             f"SELECT eid FROM {ks}.entity_index WHERE etype = ? AND bucket = ?"
+        )
+        self._link = self._prepare(
+            f"INSERT INTO {ks}.entity_links_to (to_etype, to_eid, from_etype, from_attr, "
+            "from_eid) VALUES (?, ?, ?, ?, ?) USING TTL ?"
+        )
+        self._unlink = self._prepare(
+            f"DELETE FROM {ks}.entity_links_to WHERE to_etype = ? AND to_eid = ? "
+            "AND from_etype = ? AND from_attr = ? AND from_eid = ?"
+        )
+        self._drop_links_to = self._prepare(
+            f"DELETE FROM {ks}.entity_links_to WHERE to_etype = ? AND to_eid = ?"
+        )
+        self._select_links_to = self._prepare(
+            f"SELECT from_etype, from_attr, from_eid FROM {ks}.entity_links_to "
+            "WHERE to_etype = ? AND to_eid = ?"
+        )
+        self._drop_snapshots = self._prepare(
+            f"DELETE FROM {ks}.snapshots WHERE etype = ? AND eid = ?"
         )
         self._drop_index = self._prepare(
             f"DELETE FROM {ks}.entity_index USING TIMESTAMP ? "
@@ -215,9 +235,42 @@ class CassandraStore:
         if record.deleted:
             drop = self._drop_index.bind((stamp - 1, record.etype, index_bucket(eid), eid))
             packer.add(self._replica(drop), [(drop, 64)])
+        for statement in self._link_rows(record, now):
+            packer.add(self._replica(statement), [(statement, 96)])
         if record.dirty_meta and record.exists and not record.indexed:
             index = self._index.bind((record.etype, index_bucket(eid), eid, record.created, stamp))
             packer.add(self._replica(index), [(index, 64)])
+
+    def _link_rows(self, record: EntityRecord, now: datetime) -> list[Any]:
+        """The link index's changes for ``record`` (``links.py``): on delete, its partition
+        and snapshots dropped; links it no longer has (``dropped_links``) removed; every
+        link of a changed link attribute written again (extending an observation link's
+        expiry)."""
+        etype, eid = record.etype, record.eid_key
+        statements = []
+        changed = {attr for attr, _ in record.dirty_rows} & self._links.of.get(etype, {}).keys()
+        current = self._links.targets(record, changed) if changed else {}
+        if record.deleted:
+            statements.append(self._drop_links_to.bind((etype, eid)))
+            statements.append(self._drop_snapshots.bind((etype, eid)))
+        for attr, target, target_eid in record.dropped_links:
+            if (attr, target, target_eid) not in current:
+                statements.append(self._unlink.bind((target, target_eid, etype, attr, eid)))
+        for (attr, target, target_eid), lapses in current.items():
+            ttl = storable_ttl(lapses, now)
+            if ttl is not None and ttl <= 0:
+                continue
+            statements.append(self._link.bind((target, target_eid, etype, attr, eid, ttl or 0)))
+        return statements
+
+    def links_to(self, etype: str, eid_key: str) -> list[tuple[str, str, Any]]:
+        """(linking type, link attribute, linking entity's stored id) of every live link
+        to the entity (``processor.LinkIndex``)."""
+        try:
+            rows = _all_rows(self._session.execute_async(self._select_links_to, (etype, eid_key)))
+        except Exception as exc:
+            raise classified(exc, "reading the link index") from exc
+        return [(row.from_etype, row.from_attr, row.from_eid) for row in rows]
 
     def _send(self, packer: BatchPacker) -> StateError | None:
         """Send every batch; the first transient failure, else the first permanent one."""

@@ -14,12 +14,15 @@ MongoDB document of the entity; ported modules index it the same way here::
 
 Observation and timeseries histories are sorted by ``t1``. Link values are dicts
 (``{"eid": ...}``, plus ``"data"`` for links with data), as DP³ stores them; other values
-are the canonical Python values. Keys starting with ``#`` are metadata; DP³'s ``#hash`` and
-``#min_t2s`` have no meaning here and are left out. Pure: built from memory, no I/O.
+are the canonical Python values. Keys starting with ``#`` are metadata: ``#hash`` is DP³'s
+(``dp3.common.task.HASH`` of ``"<etype>:<eid>"``, the last 4 hex digits of its MD5; DP³
+shards its collector and updater by it, modules may read it); DP³'s ``#min_t2s`` has no
+meaning here and is left out. Pure: built from memory, no I/O.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +37,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def master_record(record: EntityRecord, model: ModelSpec) -> dict[str, Any]:
     """The DP³ master record of ``record`` (attributes the model no longer has left out)."""
-    document: dict[str, Any] = {"_id": record.eid}
+    document: dict[str, Any] = {
+        "_id": record.eid,
+        "#hash": dp3_hash(f"{record.etype}:{record.eid_key}"),
+    }
     if record.created is not None:
         document["#time_created"] = record.created
     if record.ttl_tokens:
@@ -58,6 +64,11 @@ def master_record(record: EntityRecord, model: ModelSpec) -> dict[str, Any]:
             row = rows[PLAIN_KEY]
             document[attr] = {"v": _value(row.value), "ts_last_update": row.t1}
     return document
+
+
+def dp3_hash(key: str) -> int:
+    """DP³'s ``HASH``: the last 4 hex digits of the key's MD5, as an int."""
+    return int(hashlib.md5(key.encode("utf8")).hexdigest()[-4:], 16)  # noqa: S324 (DP³'s)
 
 
 def _c(confidence: float | None) -> float:

@@ -1,14 +1,15 @@
 """DP³'s rules for folding data-points into an entity's record (pure, no I/O).
 
 * plain: the new value replaces the old one;
-* observations: rows are validity intervals; a data-point whose value equals a row's and
-  whose extended interval ``[t1 - pre_validity, t2 + post_validity]`` overlaps it is merged
-  into it (interval union, confidence averaged) when ``aggregate`` is on;
+* observations: rows are validity intervals; with ``aggregate``, DP³'s aggregation of
+  equal values (``aggregate_on_equal``) runs over the stored rows and each task's
+  data-points (interval union, confidence averaged);
 * timeseries: one row per chunk, keyed by its start.
 
-Every rule is idempotent: applying a data-point that the record already holds changes
-nothing, so replaying a batch after a crash can't double-count. Row keys come from the
-row's content, never from a counter, for the same reason.
+Plain, timeseries and unaggregated observation rules are idempotent: applying a
+data-point that the record already holds changes nothing. An aggregated observation
+delivered twice is averaged in twice, as DP³'s aggregation does. Row keys come from the
+row's content, never from a counter, so a replay rewrites the same rows.
 
 Every rule is total over the times the model accepts: a time plus a validity, ``max_age``
 or TTL saturates at the ends of the datetime range (``shift``) instead of overflowing,
@@ -20,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from streamcore.model.datapoint import DataPoint
 from streamcore.model.spec import (
     AttrSpecObservations,
+    AttrSpecTimeseries,
     EntitySpec,
     TimeToLiveLifetime,
     history_max_age,
@@ -104,40 +106,136 @@ def apply_plain(record: EntityRecord, dp: DataPoint, now: datetime) -> None:
     record.put(dp.attr, PLAIN_KEY, Row(dp.v, v_json, t1=now, src=dp.src))
 
 
-def apply_observation(record: EntityRecord, spec: AttrSpecObservations, dp: DataPoint) -> None:
-    assert dp.t1 is not None and dp.t2 is not None
+def apply_observation(
+    record: EntityRecord, spec: AttrSpecObservations, dp: DataPoint, max_items: int | None = None
+) -> None:
+    """One data-point of ``spec`` (``apply_observations`` with one)."""
+    apply_observations(record, spec, [dp], max_items)
+
+
+def apply_observations(
+    record: EntityRecord,
+    spec: AttrSpecObservations,
+    dps: list[DataPoint],
+    max_items: int | None = None,
+) -> None:
+    """Add ``dps`` (one attribute's data-points of one task) to the history, then, with
+    ``aggregate``, merge it as DP³'s aggregation does (``aggregate_on_equal``).
+
+    DP³ pushes raw data-points and aggregates the stored history on
+    ``aggregation_schedule``; here the same function runs on the stored rows plus each
+    task's data-points, so rows are stored aggregated. On the same inputs the result is
+    DP³'s: data-points of one task are one pass, later tasks later passes (DP³'s own
+    passes lose the merge counts too). A data-point delivered twice is averaged in twice,
+    as in DP³ (a redelivered task there, a replay after a crash here).
+
+    ``max_items`` (opt-in, ``STREAMCORE_WORKER__ENFORCE_MAX_ITEMS``): keep at most that
+    many rows, the newest. DP³ documents ``max_items`` as not implemented and keeps all.
+    """
     params = spec.history_params
-    v_json = dumps(dp.v)
-    c = dp.c if dp.c is not None else 1.0
-    rows = record.rows(dp.attr)
-    t1, t2 = to_millis(dp.t1), to_millis(dp.t2)
-    merged: list[tuple[bytes, Row]] = []
-    if params.aggregate:
-        pre, post = params.pre_validity, params.post_validity
-        for key, row in rows.items():
-            if row.v_json != v_json:
+    attr = dps[0].attr
+    rows = record.rows(attr)
+    new = [_point(dp) for dp in dps]
+    if not params.aggregate:
+        for point in new:
+            key = interval_key(point.t1, point.t2, point.v_json)
+            existing = rows.get(key)
+            if existing is None or existing.c != point.c:
+                record.put(attr, key, point.row())
+    else:
+        merged = aggregate_on_equal(
+            stored_rows(rows) + new, params.pre_validity, params.post_validity, spec.multi_value
+        )
+        _replace_rows(record, attr, merged)
+    if max_items is not None and len(rows) > max_items:
+        _keep_newest(record, attr, max_items)
+
+
+@dataclass(slots=True)
+class HistoryRow:
+    """A history row while aggregating; ``key`` is its stored key (None: not stored)."""
+
+    value: Any
+    v_json: str
+    t1: datetime
+    t2: datetime
+    c: float
+    src: str | None = None
+    key: bytes | None = None
+
+    def row(self) -> Row:
+        return Row(self.value, self.v_json, t1=self.t1, t2=self.t2, c=self.c, src=self.src)
+
+
+def stored_rows(rows: dict[bytes, Row]) -> list[HistoryRow]:
+    """An attribute's stored rows, ready for ``aggregate_on_equal`` (in key order: start)."""
+    return [
+        HistoryRow(row.value, row.v_json, row.t1, row.t2, _c(row.c), row.src, key)
+        for key, row in rows.items()
+        if row.t1 is not None and row.t2 is not None
+    ]
+
+
+def _point(dp: DataPoint) -> HistoryRow:
+    assert dp.t1 is not None and dp.t2 is not None
+    return HistoryRow(dp.v, dumps(dp.v), to_millis(dp.t1), to_millis(dp.t2), _c(dp.c), dp.src)
+
+
+def _c(confidence: float | None) -> float:
+    return 1.0 if confidence is None else confidence
+
+
+def aggregate_on_equal(
+    history: list[HistoryRow], pre: timedelta, post: timedelta, multi_value: bool
+) -> list[HistoryRow]:
+    """DP³'s ``aggregate_dp_history_on_equal`` (single value) and
+    ``aggregate_multivalue_dp_history_on_equal`` (``multi_value``), on the same terms.
+
+    Rows are sorted by ``t1``; rows starting together are taken in value order (DP³: in
+    the order they were pushed, which a replay or a second worker can't reproduce), so a
+    repeated data-point lands next to its own value's row. A row joins the row being built
+    when their values are equal and ``built.t2 + post >= row.t1 - pre``; single-value
+    attributes build one row at a time (a different value in between ends it),
+    multi-value ones one per value. A built row's confidence is the mean of the
+    confidences merged into it in this pass.
+    """
+    built: list[tuple[HistoryRow, float, int]] = []  # (row, sum of c, merged count)
+    open_rows: dict[str, int] = {}  # value -> index in built, of the row being built
+    for point in sorted(history, key=lambda p: (p.t1, p.v_json)):
+        index = open_rows.get(point.v_json)
+        if index is not None:
+            row, total, count = built[index]
+            if shift(row.t2, post) >= shift(point.t1, -pre):
+                row.t2 = max(row.t2, point.t2)
+                built[index] = (row, total + point.c, count + 1)
                 continue
-            assert row.t1 is not None and row.t2 is not None
-            if shift(row.t2, post) < shift(t1, -pre) or shift(t2, post) < shift(row.t1, -pre):
-                continue
-            if row.t1 <= t1 and t2 <= row.t2:
-                return  # already held: replays are no-ops
-            merged.append((key, row))
-        if merged:
-            confidences = [row.c if row.c is not None else 1.0 for _, row in merged]
-            c = (sum(confidences) + c) / (len(confidences) + 1)
-            t1 = min(t1, *(row.t1 for _, row in merged if row.t1 is not None))
-            t2 = max(t2, *(row.t2 for _, row in merged if row.t2 is not None))
-    key = interval_key(t1, None if params.aggregate else t2, v_json)
-    existing = rows.get(key)
-    if existing is not None and existing.c == c and existing.t2 == t2:
-        return
-    for old_key, _ in merged:
-        if old_key != key:
-            record.remove(dp.attr, old_key)
-    record.put(dp.attr, key, Row(dp.v, v_json, t1=t1, t2=t2, c=c, src=dp.src))
-    if params.max_items is not None and len(rows) > params.max_items:
-        _keep_newest(record, dp.attr, params.max_items)
+        if not multi_value:
+            open_rows.clear()
+        open_rows[point.v_json] = len(built)
+        built.append((replace(point), point.c, 1))
+    for row, total, count in built:
+        if count > 1:
+            row.c = total / count
+            row.key = None  # changed: written again
+    return [row for row, _, _ in built]
+
+
+def _replace_rows(record: EntityRecord, attr: str, merged: list[HistoryRow]) -> None:
+    """Make the attribute's rows ``merged``: rows kept as they were are not written again;
+    a merged row is keyed by its start and value (so extending it forward rewrites one
+    row), or also by its end when another row of ``merged`` already has that key."""
+    rows = record.rows(attr)
+    kept = {point.key for point in merged if point.key is not None}
+    for key in [key for key in rows if key not in kept]:
+        record.remove(attr, key)
+    for point in merged:
+        if point.key is not None:
+            continue
+        key = interval_key(point.t1, None, point.v_json)
+        if key in kept:
+            key = interval_key(point.t1, point.t2, point.v_json)
+        kept.add(key)
+        record.put(attr, key, point.row())
 
 
 def _keep_newest(record: EntityRecord, attr: str, limit: int) -> None:
@@ -167,6 +265,17 @@ def row_expiry(spec: Any, row: Row) -> datetime | None:
     return shift(row.t2, max_age)
 
 
+def prune_expired_tokens(record: EntityRecord, now: datetime) -> None:
+    """Drop the tokens that expired before ``now`` while another one is still alive (DP³'s
+    ``remove_expired_ttls``, which its collector runs for every entity it keeps); an entity
+    whose tokens all expired keeps them, for the collector to delete it."""
+    expired = [name for name, expires in record.ttl_tokens.items() if expires < now]
+    if expired and len(expired) < len(record.ttl_tokens):
+        for name in expired:
+            del record.ttl_tokens[name]
+        record.dirty_meta = True
+
+
 def extend_ttl(record: EntityRecord, tokens: dict[str, datetime]) -> None:
     """Keep the latest expiry of each named token (TTL tokens only ever extend).
 
@@ -181,33 +290,39 @@ def extend_ttl(record: EntityRecord, tokens: dict[str, datetime]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LifetimeRule:
-    """The TTL tokens a data-point of one attribute gives a ``ttl``-lifetime entity:
-    ``attr:<name>`` for an attribute with a ``ttl``, and ``data`` following the row's
-    expiry under ``mirror_data``. Derived once per attribute (``lifetime_rule``)."""
+    """The TTL token a data-point of one attribute gives a ``ttl``-lifetime entity, as DP³'s
+    garbage collector computes it: ``data`` = ``t2 + extend_by`` for observations and
+    timeseries, ``now + extend_by`` for plain values. Derived once per attribute
+    (``lifetime_rule``)."""
 
-    attr_token: str
-    ttl: timedelta | None
-    max_age: timedelta | None
+    extend_by: timedelta
+    from_t2: bool
 
     def tokens(self, dp: DataPoint, now: datetime) -> dict[str, datetime]:
-        tokens: dict[str, datetime] = {}
-        if self.ttl is not None:
-            tokens[self.attr_token] = shift(now, self.ttl)
-        if self.max_age is not None and dp.t2 is not None:
-            tokens["data"] = shift(dp.t2, self.max_age)
-        return tokens
+        if self.from_t2:
+            if dp.t2 is None:
+                return {}
+            return {"data": shift(dp.t2, self.extend_by)}
+        return {"data": shift(now, self.extend_by)}
 
 
 def lifetime_rule(entity: EntitySpec, spec: Any) -> LifetimeRule | None:
-    """None when data-points of ``spec`` never give ``entity`` tokens (most attributes)."""
+    """None when data-points of ``spec`` never give ``entity`` tokens (most attributes).
+
+    DP³ (``GarbageCollector._register_ttl_extensions``): with ``mirror_data`` and a
+    ``max_age``, an observation or timeseries extends by ``max(ttl, max_age)``, else by
+    ``ttl``; a plain value by its ``ttl``, counted from its arrival."""
     lifetime = entity.lifetime
     if not isinstance(lifetime, TimeToLiveLifetime):
         return None
     ttl = spec.ttl or None
-    max_age = history_max_age(spec) if lifetime.mirror_data else None
-    if ttl is None and max_age is None:
-        return None
-    return LifetimeRule(f"attr:{spec.id}", ttl, max_age)
+    if not isinstance(spec, AttrSpecObservations | AttrSpecTimeseries):
+        return LifetimeRule(ttl, from_t2=False) if ttl is not None else None
+    max_age = history_max_age(spec)
+    extend_by = max(ttl, max_age) if ttl and max_age else ttl or max_age
+    if not lifetime.mirror_data or max_age is None:
+        extend_by = ttl
+    return LifetimeRule(extend_by, from_t2=True) if extend_by else None
 
 
 def lifetime_tokens(

@@ -61,6 +61,9 @@ class EntityRecord:
     with older timestamps than its new owner and loses every conflict. None: now."""
     quarantined: list[QuarantinedRow] = field(default_factory=list)
     """Rows of the last load that could not be parsed (see ``QuarantinedRow``)."""
+    dropped_links: list[tuple[str, str, str]] = field(default_factory=list)
+    """Links the entity no longer has (attribute, type, stored id): deleted, replaced or
+    removed; the store removes them from the link index (``state/links.py``)."""
 
     def rows(self, attr: str) -> dict[bytes, Row]:
         return self.attrs.setdefault(attr, {})
@@ -91,6 +94,7 @@ class EntityRecord:
         self.indexed = False
 
     def mark_clean(self) -> None:
+        self.dropped_links.clear()
         self.dirty_rows.clear()
         self.dirty_meta = False
         self.deleted = False

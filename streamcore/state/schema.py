@@ -9,10 +9,17 @@ so history retention costs no sweep.
 ``entity_index``: every entity of a type, spread over ``INDEX_BUCKETS`` partitions, for
 whole-type scans (snapshots, periodic updaters) without a full-table scan.
 
+``entity_links_to``: who links to each entity (DP³'s link cache, ``links.py``): one
+partition per linked-to entity, a row per linking entity and attribute; an observation
+link's row expires at ``t2 + post_validity`` of its latest row, as DP³'s cache entry does.
+
 ``partition_fence``: the current fence of each input partition (``fence.py``).
 
 ``app_owner``: the application that owns the keyspace (one row, written by ``streamcore
 setup`` with a lightweight transaction), so a second application never silently shares it.
+
+``app_model``: the entity model the stored data was written with (``model.changes``), stored
+by ``setup``, so a changed model is compared with it before it is applied.
 """
 
 from __future__ import annotations
@@ -52,12 +59,29 @@ TABLES = (
         PRIMARY KEY ((etype, bucket), eid)
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.entity_links_to (
+        to_etype text,
+        to_eid text,
+        from_etype text,
+        from_attr text,
+        from_eid text,
+        PRIMARY KEY ((to_etype, to_eid), from_etype, from_attr, from_eid)
+    )
+    """,
     FENCE_DDL,
     """
     CREATE TABLE IF NOT EXISTS {ks}.app_owner (
         key text PRIMARY KEY,
         app_name text,
         created timestamp
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS {ks}.app_model (
+        key text PRIMARY KEY,
+        model text,
+        stored timestamp
     )
     """,
     *SNAPSHOT_TABLES,

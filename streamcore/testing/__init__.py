@@ -8,12 +8,14 @@ happened. ``model_spec_from_dicts``/``platform_config_for`` build small configur
 from streamcore.testing.config import load_app_config, model_spec_from_dicts, platform_config_for
 from streamcore.testing.harness import ModuleHarness
 from streamcore.testing.run import Failure, HarnessRun, HookFailed
+from streamcore.testing.snapshots import SnapshotRun
 
 __all__ = [
     "Failure",
     "HarnessRun",
     "HookFailed",
     "ModuleHarness",
+    "SnapshotRun",
     "load_app_config",
     "model_spec_from_dicts",
     "platform_config_for",

@@ -13,7 +13,10 @@ Lifecycle:
    ``allow_entity_creation`` then ``on_entity_creation``; ``on_new_attr`` per data-point)
    and then every derived task the same way, breadth first, until none are left;
 4. assert on the returned ``HarnessRun`` (``run.datapoint(attr="label", v="x")``,
-   ``run.derived``, ``run.created``, ``run.denied``).
+   ``run.derived``, ``run.created``, ``run.denied``);
+5. correlation hooks: ``harness.snapshot({"ip": {"192.0.2.1": {"open_ports": [22]}},
+   "domain": {...}})`` runs the snapshot engine over entities given as values, linked
+   entities included, and returns a ``SnapshotRun`` (``run.of("ip", "192.0.2.1")``).
 
 Differences from the worker, on purpose: no entity state is kept but the set of existing
 entities, and a hook that fails makes ``send`` raise ``HookFailed`` (chained to the hook's
@@ -27,12 +30,14 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from streamcore.config import PlatformConfig
 from streamcore.config.sections import ProcessingCoreConfig
 from streamcore.model.datapoint import DataPointTask
+from streamcore.module import compat
 from streamcore.module.base import BaseModule
 from streamcore.module.dispatch import IngestionHooks
 from streamcore.module.hooklog import HookFailureLog
@@ -40,7 +45,8 @@ from streamcore.module.hooks import HookKind, HookRegistration
 from streamcore.module.loader import construct, find_module_class, import_module_file
 from streamcore.module.registrar import CallbackRegistrar
 from streamcore.testing.config import load_app_config, model_spec_from_dicts, platform_config_for
-from streamcore.testing.run import Failure, HarnessRun, HookFailed
+from streamcore.testing.run import FailureCapture, HarnessRun, HookFailed
+from streamcore.testing.snapshots import Entities, SnapshotRun, run_snapshot
 
 
 class ModuleHarness:
@@ -77,14 +83,18 @@ class ModuleHarness:
         """
         raw = self.platform_config.config
         if isinstance(module, str):
-            core = ProcessingCoreConfig.model_validate(raw.get("processing_core") or {})
+            core = ProcessingCoreConfig.model_validate(raw.get("processing_core", None) or {})
             modules_dir = Path(self.platform_config.config_base_path) / core.modules_dir
             name = module
             module_class = find_module_class(name, import_module_file(name, modules_dir))
         else:
             module_class, name = module, module.__module__.rsplit(".", 1)[-1]
         if module_config is None:
-            module_config = (raw.get("modules") or {}).get(name, {})
+            module_config = (raw.get("modules", None) or {}).get(name, {})
+        if compat.is_installed():
+            from streamcore.common.task import use_model_spec
+
+            use_model_spec(self.model_spec)  # as load_modules does for DP³ modules
         instance = construct(
             module_class, name, self.platform_config, dict(module_config or {}), self.registrar
         )
@@ -110,7 +120,7 @@ class ModuleHarness:
         """Process ``tasks`` and everything they derive; see the module docstring."""
         queue = deque([tasks] if isinstance(tasks, DataPointTask) else tasks)
         run = HarnessRun()
-        capture = _FailureCapture()
+        capture = FailureCapture()
         logger = logging.getLogger("streamcore.module.hooklog")
         logger.addHandler(capture)
         try:
@@ -128,6 +138,22 @@ class ModuleHarness:
             first = run.failures[0]
             raise HookFailed("; ".join(f.message for f in run.failures)) from first.exc
         return run
+
+    def snapshot(
+        self,
+        entities: Entities,
+        *,
+        time: datetime | None = None,
+        only: Iterable[tuple[str, Any]] | None = None,
+        strict: bool = True,
+    ) -> SnapshotRun:
+        """Run the loaded modules' correlation hooks (and snapshot init/finalize) over
+        ``entities``, ``{etype: {eid: {attr: value}}}``, as a snapshot run at ``time``
+        would; ``only``: the entities to snapshot, the rest being linked context. See
+        ``streamcore.testing.snapshots``."""
+        return run_snapshot(
+            self.registrar, self.model_spec, entities, time=time, only=only, strict=strict
+        )
 
     @property
     def hooks(self) -> IngestionHooks:
@@ -156,15 +182,3 @@ class ModuleHarness:
         for dp in task.data_points:
             derived.extend(hooks.run_new_attr(task.etype, task.eid, dp))
         return derived
-
-
-class _FailureCapture(logging.Handler):
-    """Collects the engine's hook-failure log records (with the hooks' exceptions)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.failures: list[Failure] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        exc = record.exc_info[1] if record.exc_info else None
-        self.failures.append(Failure(record.getMessage(), exc))

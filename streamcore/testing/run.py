@@ -7,6 +7,7 @@ pytest and unittest alike.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,3 +66,16 @@ class HarnessRun:
         found = self.datapoints(**fields)
         if found:
             raise AssertionError(f"unexpected derived data-points matching {fields!r}: {found!r}")
+
+
+class FailureCapture(logging.Handler):
+    """Collects the engines' hook-failure log records (with the hooks' exceptions), so a
+    harness run can raise them instead of logging them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.failures: list[Failure] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        self.failures.append(Failure(record.getMessage(), exc))

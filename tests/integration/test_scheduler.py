@@ -1,5 +1,6 @@
 """Module callbacks of ``scheduler_register`` on the real servers: once per fire time with
-two replicas (claims in Cassandra), every replica with ``per_replica=True``."""
+two replicas (claims in Cassandra) with ``once_per_cluster=True``; by default (DP³: every
+process hosting the module) and with ``per_replica=True``, in every replica."""
 
 from __future__ import annotations
 
@@ -33,14 +34,23 @@ def test_a_callback_runs_once_per_fire_time_across_two_replicas(
             with lock:
                 local.append(threading.current_thread().name)
 
+        defaulted: list[str] = []
+
+        def by_default() -> None:
+            with lock:
+                defaulted.append(threading.current_thread().name)
+
         def failing() -> None:
             failures.append(1)
             raise RuntimeError("module bug")
 
         registrar = CallbackRegistrar(runtime.config.model_spec)
-        registrar.scheduler_register(every_second, func_args=["tick"], second="*")
+        registrar.scheduler_register(
+            every_second, func_args=["tick"], second="*", once_per_cluster=True
+        )
         registrar.scheduler_register(in_each_replica, second="*/2", per_replica=True)
-        registrar.scheduler_register(failing, second="*")
+        registrar.scheduler_register(failing, second="*", once_per_cluster=True)
+        registrar.scheduler_register(by_default, second="*/2")
         loaded = LoadedModules(registrar, {})
         replicas = [build_scheduler(runtime, loaded, f"replica-{n}") for n in range(2)]
         threads = [threading.Thread(target=r.run) for r in replicas]
@@ -60,6 +70,9 @@ def test_a_callback_runs_once_per_fire_time_across_two_replicas(
         assert sum(r.count(shared_job, "claimed_elsewhere") for r in replicas) >= 4
         local_job = next(n for n in names if "in_each_replica" in n)
         assert all(r.count(local_job, "ran") >= 2 for r in replicas)
+        default_job = next(n for n in names if "by_default" in n)
+        assert all(r.count(default_job, "ran") >= 2 for r in replicas)
+        assert all(r.count(default_job, "claimed_elsewhere") == 0 for r in replicas)
         failing_job = next(n for n in names if "failing" in n)
         assert sum(r.count(failing_job, "failed") for r in replicas) == len(failures) >= 4
         assert sum(r.count(shared_job, "ran") for r in replicas) == len(shared)

@@ -133,3 +133,24 @@ def test_validation_suggests_the_closest_attribute_and_entity_type() -> None:
     nothing_close = DataPointTask("ip", "192.0.2.1", [DataPoint("ip", "192.0.2.1", "zzz", 1)])
     with pytest.raises(InvalidDataPointError, match=r"unknown attribute 'zzz'$"):
         model.validate_task(nothing_close)
+
+
+def test_max_items_is_pointed_out_and_not_enforced_unless_opted_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _app(tmp_path, {})
+    ip = config / "db_entities" / "ip.yml"
+    ip.write_text(
+        ip.read_text().replace(
+            "      max_age: 14d\n", "      max_age: 14d\n      max_items: 3\n", 1
+        )
+    )
+    code, lines = _check(config)
+    assert code == 0, lines
+    (note,) = [line for line in lines if "max_items" in line]
+    assert note.startswith("warning: db_entities (ip): ")
+    assert "max_items=3 not enforced, as in DP³" in note
+    monkeypatch.setenv("STREAMCORE_WORKER__ENFORCE_MAX_ITEMS", "true")
+    _, lines = _check(config)
+    (note,) = [line for line in lines if "max_items" in line]
+    assert "max_items=3 enforced" in note

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streamcore import DataPoint, DataPointTask, InvalidDataPointError
+from streamcore import DataPoint, DataPointTask
 from streamcore.errors import ModuleLoadError
 from streamcore.module import HookKind, load_modules
 from streamcore.module.compat import install_dp3_compat, is_installed, uninstall_dp3_compat
@@ -95,16 +95,54 @@ def test_an_unchanged_dp3_module_loads_and_runs(compat: None) -> None:
     assert run.datapoint(attr="label", src="dp3_tagger").v == "new"
 
 
-def test_dp3_tasks_validate_inside_task_context(compat: None) -> None:
+def test_dp3_tasks_validate_as_dp3_does(compat: None) -> None:
+    """Inside task_context against its model; outside it against the application's model
+    (set by the loader), else refused as DP³ refuses it; errors are ValueErrors (DP³)."""
     from dp3.common.task import DataPointTask as Dp3Task
-    from dp3.common.task import task_context
+    from dp3.common.task import task_context, use_model_spec
 
     model = model_spec_from_dicts(MODEL)
     with task_context(model):
         task = Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "label", "v": "a"}])
-        with pytest.raises(InvalidDataPointError, match="unknown attribute 'nope'"):
+        with pytest.raises(ValueError, match="unknown attribute 'nope'"):
             Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "nope", "v": 1}])
     assert isinstance(task, DataPointTask)
     assert str(task.eid) == "10.0.0.1" and task.data_points[0].etype == "ip"
-    unchecked = Dp3Task(etype="ip", eid="x", data_points=[{"attr": "nope"}])
-    assert unchecked.eid == "x"  # outside task_context the worker validates later
+    with pytest.raises(ValueError, match="Missing `model_spec` in context"):
+        Dp3Task(etype="ip", eid="x", data_points=[{"attr": "label", "v": "a"}])
+    use_model_spec(model)
+    try:
+        with pytest.raises(ValueError, match="unknown attribute 'nope'"):
+            Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "nope"}])
+        assert Dp3Task(etype="ip", eid="10.0.0.1", data_points=[{"attr": "label", "v": "a"}])
+    finally:
+        use_model_spec(None)
+
+
+def test_dp3_module_building_tasks_without_task_context_runs_in_the_engine(
+    compat: None,
+) -> None:
+    """As in DP³'s workers, a hook may build tasks without task_context: the application's
+    model validates them; the derived per-kind data-points encode like any other."""
+    from dp3.common.base_module import BaseModule as Dp3Base
+    from dp3.common.datapoint import DataPointPlainBase
+    from dp3.common.task import DataPointTask as Dp3Task
+
+    from streamcore.codec.tasks import TaskEncoder
+
+    class Plain(Dp3Base):
+        def __init__(self, platform_config: Any, module_config: dict, registrar: Any) -> None:
+            super().__init__(platform_config, module_config, registrar)
+            registrar.register_on_new_attr_hook(self.on_hostname, "ip", "hostname")
+
+        def on_hostname(self, eid: Any, dp: Any) -> list[Any]:
+            return [Dp3Task(etype="ip", eid=eid, data_points=[{"attr": "label", "v": dp.v}])]
+
+    harness = ModuleHarness(platform_config_for(model_spec_from_dicts(MODEL)))
+    harness.load(Plain, {})
+    dp = DataPoint("ip", "10.0.0.1", "hostname", "db.corp", t1=T1)
+    run = harness.send(DataPointTask("ip", "10.0.0.1", [dp]))
+    derived = run.task(etype="ip")
+    assert type(derived.data_points[0]) is DataPointPlainBase
+    assert run.datapoint(attr="label").v == "db.corp"
+    assert TaskEncoder(harness.model_spec).encode(derived)

@@ -10,7 +10,7 @@ import pytest
 from streamcore.errors import ConfigError
 from streamcore.history.collector import GarbageCollector
 from streamcore.history.lifetimes import linked_eids, referrers, ttl_expired, ttl_types, weak_types
-from streamcore.model.datapoint import Link
+from streamcore.model.datapoint import PRUNE_TTL_TAG, Link
 from streamcore.state.merge import interval_key
 from streamcore.state.record import PLAIN_KEY, EntityRecord, Row
 from streamcore.testing.config import model_spec_from_dicts
@@ -79,3 +79,46 @@ def test_weak_type_nobody_links_to_is_a_start_up_error() -> None:
     model = model_spec_from_dicts({"orphan": entity("orphan", {"type": "weak"})})
     with pytest.raises(ConfigError, match="orphan"):
         GarbageCollector(model, store=None, sink=None)  # type: ignore[arg-type]
+
+
+class Store:
+    """Records of one bucket, as ``CassandraStore`` scans them."""
+
+    def __init__(self, *records: EntityRecord) -> None:
+        self.records = {(r.etype, r.eid): r for r in records}
+
+    def bucket_eids(self, etype: str, buckets: Any) -> list[tuple[str, Any]]:
+        if list(buckets) != [0]:
+            return []
+        return [(etype, eid) for (t, eid) in self.records if t == etype]
+
+    def load(self, keys: Any) -> list[EntityRecord]:
+        return [self.records[key] for key in keys]
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, task: Any) -> None:
+        self.sent.append(task)
+
+    def flush(self, timeout: float | None = None) -> int:
+        return 0
+
+
+def test_the_collector_deletes_expired_entities_and_prunes_the_others_tokens() -> None:
+    """DP³'s collect_ttl: all tokens expired -> delete; some -> remove_expired_ttls."""
+    live = {"base": NOW - HOUR, "data": NOW + HOUR}
+    dead = {"base": NOW - HOUR, "data": NOW - HOUR}
+    fresh = {"base": NOW + HOUR}
+    records = [
+        EntityRecord("user", eid, eid, exists=True, ttl_tokens=tokens)
+        for eid, tokens in (("live", live), ("dead", dead), ("fresh", fresh))
+    ]
+    sink = Sink()
+    collector = GarbageCollector(MODEL, Store(*records), sink, clock=lambda: NOW)
+    assert collector.collect() == 1
+    sent = {(task.eid, task.delete, tuple(task.tags)) for task in sink.sent}
+    assert sent == {("dead", True, ()), ("live", False, (PRUNE_TTL_TAG,))}
+    assert collector.stats["pruned"] == 1

@@ -71,17 +71,19 @@ def test_values_apart_or_different_stay_separate() -> None:
     assert intervals(record) == [(50, 0, 10, 1.0), (50, 11, 20, 1.0), (60, 5, 15, 1.0)]
 
 
-def test_replaying_a_data_point_changes_nothing() -> None:
+def test_replaying_a_data_point_keeps_the_span_and_averages_it_in_again() -> None:
+    """DP³'s aggregation (dp-cubed 0.10.0 ``aggregate_dp_history_on_equal``) averages a
+    repeated data-point's confidence in: [0,20] .75 plus [0,10] .5 gives .625, and then
+    plus [12,20] 1.0 gives .8125; the span and the row stay one."""
     spec = observations(confidence=True, history={"post_validity": "5m"})
     record = EntityRecord("bus", "b1", "b1")
     for point in (dp(50, 0, 10, c=0.5), dp(50, 12, 20, c=1.0)):
         apply_observation(record, spec, point)
-    before = intervals(record)
-    record.mark_clean()
+    assert intervals(record) == [(50, 0, 20, 0.75)]
     for point in (dp(50, 0, 10, c=0.5), dp(50, 12, 20, c=1.0)):
         apply_observation(record, spec, point)
-    assert intervals(record) == before
-    assert not record.dirty_rows
+    assert intervals(record) == [(50, 0, 20, 0.812)]
+    assert len(record.attrs["speed"]) == 1
 
 
 def test_out_of_order_data_points_bridge_into_one_interval() -> None:
@@ -102,12 +104,20 @@ def test_no_aggregation_keeps_every_data_point() -> None:
     assert intervals(record) == [(1, 0, 5, 1.0), (1, 3, 8, 1.0)]
 
 
-def test_max_items_keeps_the_newest() -> None:
+def test_max_items_keeps_the_newest_when_enforced() -> None:
+    spec = observations(history={"max_items": 2})
+    record = EntityRecord("bus", "b1", "b1")
+    for start in (0, 10, 20):
+        apply_observation(record, spec, dp(start, start, start + 1), max_items=2)
+    assert [v for v, *_ in intervals(record)] == [10, 20]
+
+
+def test_max_items_keeps_everything_by_default_as_dp3_does() -> None:
     spec = observations(history={"max_items": 2})
     record = EntityRecord("bus", "b1", "b1")
     for start in (0, 10, 20):
         apply_observation(record, spec, dp(start, start, start + 1))
-    assert [v for v, *_ in intervals(record)] == [10, 20]
+    assert [v for v, *_ in intervals(record)] == [0, 10, 20]
 
 
 def test_plain_value_replaces_and_repeats_are_clean() -> None:

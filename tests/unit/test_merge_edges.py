@@ -113,10 +113,7 @@ def test_lifetime_tokens_saturate_instead_of_overflowing() -> None:
     )
     spec = observations(max_age="999999999d").model_copy(update={"ttl": HUGE})
     point = DataPoint("bus", "b1", "speed", 5, FAR, FAR, 1.0)
-    assert lifetime_tokens(entity, spec, point, NOW) == {
-        "attr:speed": TIME_CEILING,
-        "data": TIME_CEILING,
-    }
+    assert lifetime_tokens(entity, spec, point, NOW) == {"data": TIME_CEILING}
     assert creation_tokens(entity, NOW) == {"base": TIME_CEILING}
 
 

@@ -16,7 +16,9 @@ def _task(*points: DataPoint) -> DataPointTask:
 
 def test_ttl_tokens_follow_the_attribute_rules() -> None:
     """ip (config/db_entities/ip.yml): ttl lifetime, on_create 1d, mirror_data; blocked
-    has ttl 7d; open_ports max_age 30d; asn neither."""
+    (plain) has ttl 7d; open_ports max_age 30d; asn neither. DP³'s one ``data`` token
+    (dp-cubed 0.10.0 ``GarbageCollector``): plain now + ttl, observations t2 + max_age,
+    kept at the latest (its ``$max``)."""
     processor = TaskProcessor(example_model(), NoHooks())
     record = EntityRecord("ip", None, "192.0.2.1")
     t2 = T0 + timedelta(minutes=5)
@@ -24,8 +26,7 @@ def test_ttl_tokens_follow_the_attribute_rules() -> None:
     processor.process(record, task, "in:0:1", T0)
     assert record.ttl_tokens == {
         "base": T0 + timedelta(days=1),
-        "attr:blocked": T0 + timedelta(days=7),
-        "data": t2 + timedelta(days=30),
+        "data": t2 + timedelta(days=30),  # later than T0 + 7d, the plain value's
     }
     processor.process(record, _task(dp("open_ports", [22], t1=T0, t2=T0)), "in:0:2", T0)
     assert record.ttl_tokens["data"] == t2 + timedelta(days=30)  # tokens only extend

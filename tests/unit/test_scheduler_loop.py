@@ -143,15 +143,17 @@ def test_fire_times_missed_in_a_pause_are_skipped_once_then_it_goes_on() -> None
     assert (replica.count("tick", "ran"), replica.count("tick", "missed")) == (3, 1)
 
 
-def test_module_jobs_keep_dp3_arguments_and_the_per_replica_flag() -> None:
+def test_module_jobs_keep_dp3_arguments_and_run_once_per_cluster_only_when_asked() -> None:
     registrar = CallbackRegistrar(model_spec_from_dicts(MODEL))
     seen: list[tuple[int, str]] = []
 
     def collect(n: int, label: str = "") -> None:
         seen.append((n, label))
 
-    registrar.scheduler_register(collect, func_args=[1], func_kwargs={"label": "a"}, minute="*/5")
-    registrar.scheduler_register(collect, func_args=[2], second="*", per_replica=True)
+    registrar.scheduler_register(
+        collect, func_args=[1], func_kwargs={"label": "a"}, minute="*/5", once_per_cluster=True
+    )
+    registrar.scheduler_register(collect, func_args=[2], second="*")
     registrar.scheduler_register_once(collect, func_args=[3])
     cron, local, once = module_jobs(registrar.registry.scheduled_jobs)
     assert cron.name.endswith("collect#1") and cron.name != local.name

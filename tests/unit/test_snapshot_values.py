@@ -176,6 +176,7 @@ def test_master_record_has_dp3_document_shape() -> None:
     obs(record, "os", "linux", 0, 10, c=0.9)
     document = master_record(record, MODEL)
     assert document["_id"] == "1.2.3.4"
+    assert document["#hash"] == 32693  # dp3.common.task.HASH("ip:1.2.3.4"), dp-cubed 0.10.0
     assert document["#time_created"] == T0
     assert document["note"] == {"v": "hi", "ts_last_update": T0}
     assert document["os"] == [{"t1": minutes(0), "t2": minutes(10), "v": "linux", "c": 0.9}]

@@ -119,6 +119,7 @@ def test_master_record_has_dp3_shape() -> None:
     }
     assert master_record(record, MODEL) == {
         "_id": "h1",
+        "#hash": 36318,  # dp3.common.task.HASH("host:h1"), dp-cubed 0.10.0
         "#time_created": T0,
         "#ttl": {"base": T0},
         "name": {"v": "edge", "ts_last_update": T0},
