@@ -25,11 +25,11 @@ RUN apt-get update \
 RUN python -m venv /opt/streamcore
 ENV PATH=/opt/streamcore/bin:$PATH
 WORKDIR /src
-# Dependencies first, so a code-only change reuses this layer.
-COPY pyproject.toml README.md ./
-RUN mkdir streamcore && touch streamcore/__init__.py \
- && pip install . \
- && pip uninstall -y streamcore
+# Dependencies first, so a code-only change reuses this layer: the locked versions
+# (requirements.lock, made by scripts/lock), every file checked against its hash.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
+COPY pyproject.toml README.md LICENSE ./
 COPY streamcore/ streamcore/
 # streamcore/schemas links to the top-level schemas/, which the wheel carries.
 COPY schemas/ schemas/

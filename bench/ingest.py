@@ -79,10 +79,10 @@ def run_streamcore(settings_json: str, app_name: str, ready: Any, stop: Any, out
 def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any) -> None:
     from confluent_kafka import Consumer
 
+    from streamcore.batch.gc_policy import use_batch_gc
     from streamcore.codec.tasks import TaskDecoder
     from streamcore.config import load_config
     from streamcore.ingest.cache import EntityCache
-    from streamcore.ingest.collector import use_batch_gc
     from streamcore.ingest.processor import NoHooks, TaskProcessor
     from streamcore.runtime import open_runtime
     from streamcore.settings import Settings

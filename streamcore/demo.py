@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from streamcore.cli.data import SETUP_STEPS
 from streamcore.codec.dp3json import read_items
 from streamcore.config import load_config
 from streamcore.errors import InvalidDataPointError
@@ -43,6 +42,7 @@ from streamcore.runtime import (
     open_runtime,
 )
 from streamcore.settings import Settings, app_keyspace
+from streamcore.setup_steps import SETUP_STEPS
 from streamcore.state.master import master_record
 from streamcore.state.merge import to_millis
 from streamcore.state.snapshots import SnapshotStore

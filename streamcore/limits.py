@@ -21,7 +21,6 @@ The clock is injected, so tests decide what "already past" means.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,23 +29,12 @@ from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.datatypes import DataType, Kind
 from streamcore.model.modelspec import ModelSpec, short_repr
 from streamcore.model.spec import AttrSpecTimeseries, history_max_age
+from streamcore.settings import Limits
 from streamcore.state.encoding import dumps
 
+__all__ = ["Clock", "Limits", "TaskValidator"]
+
 Clock = Callable[[], datetime]
-
-KAFKA_MAX_MESSAGE_BYTES = 1_000_000
-"""librdkafka's default ``message.max.bytes`` (the broker's is 1 MiB + 12 bytes): our own
-message limit stays below it, so an oversized task is refused by us, with a reason."""
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Input bounds; ``streamcore.settings.LimitsSettings`` documents each default."""
-
-    max_value_bytes: int = 65_536
-    max_elements: int = 10_000
-    max_data_points: int = 10_000
-    max_message_bytes: int = 900_000
 
 
 def _utc_now() -> datetime:

@@ -11,11 +11,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from streamcore.config.platform import PlatformConfig
 from streamcore.control.actions import Handler
-from streamcore.metrics import HookMetrics, IngestMetrics
+from streamcore.control.listener import ControlListener
+from streamcore.ingest.worker import IngestWorker
+from streamcore.metrics import Health, HookMetrics, IngestMetrics, Metrics
 from streamcore.model.control import ControlAction
-from streamcore.replica import Role, RoleContext
+from streamcore.module.base import BaseModule
+from streamcore.module.loader import LoadedModules
+from streamcore.replica import Role, RoleContext, build_replica, role_context
 from streamcore.runtime import (
     Runtime,
     build_ingest_worker,
@@ -140,3 +146,35 @@ def cassandra_down(runtime: Runtime) -> str | None:
     the driver's own view of its hosts, no query)."""
     hosts = runtime.session.cluster.metadata.all_hosts()
     return None if any(host.is_up for host in hosts) else "no Cassandra host is up"
+
+
+@dataclass
+class WorkerReplica:
+    """An ingestion worker with its control listener, metrics and health, ready to run:
+    ``listener.start()``, then ``worker.run()`` (on the same thread), then
+    ``listener.close()``."""
+
+    instance: str
+    worker: IngestWorker
+    listener: ControlListener
+    modules: dict[str, BaseModule]
+    metrics: Metrics
+    health: Health
+
+
+def build_worker_replica(
+    runtime: Runtime,
+    platform_config: PlatformConfig,
+    loaded: LoadedModules,
+    metrics: Metrics,
+    instance: str | None = None,
+) -> WorkerReplica:
+    """Everything ``streamcore worker`` runs (``streamcore.roles.worker_role`` through the
+    replica lifecycle), for tests that run replicas in threads."""
+    context = role_context("worker", runtime, platform_config, loaded, metrics, instance=instance)
+    replica = build_replica(context, worker_role)
+    worker = replica.role.loop
+    assert isinstance(worker, IngestWorker)
+    return WorkerReplica(
+        context.instance, worker, replica.listener, loaded.modules, metrics, context.health
+    )

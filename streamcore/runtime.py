@@ -236,41 +236,6 @@ def build_control_listener(  # noqa: PLR0913 (the parts of one replica)
     )
 
 
-@dataclass
-class WorkerReplica:
-    """An ingestion worker with its control listener, metrics and health, ready to run:
-    ``listener.start()``, then ``worker.run()`` (on the same thread), then
-    ``listener.close()``."""
-
-    instance: str
-    worker: IngestWorker
-    listener: ControlListener
-    modules: dict[str, BaseModule]
-    metrics: Metrics
-    health: Health
-
-
-def build_worker_replica(
-    runtime: Runtime,
-    platform_config: PlatformConfig,
-    loaded: LoadedModules,
-    metrics: Metrics,
-    instance: str | None = None,
-) -> WorkerReplica:
-    """Everything ``streamcore worker`` runs (``streamcore.roles.worker_role`` through the
-    replica lifecycle), for tests that run replicas in threads."""
-    from streamcore.replica import build_replica, role_context
-    from streamcore.roles import worker_role
-
-    context = role_context("worker", runtime, platform_config, loaded, metrics, instance=instance)
-    replica = build_replica(context, worker_role)
-    worker = replica.role.loop
-    assert isinstance(worker, IngestWorker)
-    return WorkerReplica(
-        context.instance, worker, replica.listener, loaded.modules, metrics, context.health
-    )
-
-
 def instrument_worker(
     worker: IngestWorker, control: Callable[[], None], health: Health, metrics: Metrics
 ) -> None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from dataclasses import dataclass
 from typing import Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from streamcore.limits import KAFKA_MAX_MESSAGE_BYTES, Limits
 
 DEV_KAFKA_PORT = 19092
 DEV_CASSANDRA_PORT = 19042
@@ -313,6 +312,22 @@ class HookSettings(BaseModel):
         ge=0,
         description="After a hook's first failure, one log line per this interval (0: all).",
     )
+
+
+KAFKA_MAX_MESSAGE_BYTES = 1_000_000
+"""librdkafka's default ``message.max.bytes`` (the broker's is 1 MiB + 12 bytes): our own
+message limit stays below it, so an oversized task is refused by us, with a reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input bounds, plain (``streamcore.limits.TaskValidator`` checks them on the hot path);
+    ``LimitsSettings`` documents each default."""
+
+    max_value_bytes: int = 65_536
+    max_elements: int = 10_000
+    max_data_points: int = 10_000
+    max_message_bytes: int = 900_000
 
 
 class LimitsSettings(BaseModel):

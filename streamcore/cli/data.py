@@ -6,7 +6,7 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 import click
@@ -14,6 +14,7 @@ import click
 from streamcore.config import AppConfig, load_config
 from streamcore.errors import ConfigError, InvalidDataPointError
 from streamcore.settings import Settings
+from streamcore.setup_steps import SETUP_STEPS, SetupStep
 
 app_name_option = click.option(
     "--app-name",
@@ -22,35 +23,6 @@ app_name_option = click.option(
     show_default=True,
     help="Application name; topic names derive from it (env STREAMCORE_APP_NAME).",
 )
-
-SetupStep = Callable[[Settings, str, AppConfig], list[str]]
-"""One part of ``streamcore setup``: creates what it owns (idempotently), returns report lines."""
-
-
-def _topics_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
-    from streamcore.kafka.clients import make_admin
-    from streamcore.kafka.topics import ensure_topics
-
-    report = ensure_topics(make_admin(settings.kafka), settings.topics, app_name)
-    return [f"topic {name}: created" for name in report.created] + [
-        f"topic {name}: exists" for name in report.existing
-    ]
-
-
-def _cassandra_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
-    from streamcore.state.setup import cassandra_setup_step
-
-    return cassandra_setup_step(settings, app_name, config)
-
-
-def _model_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
-    from streamcore.cli.model import model_step
-
-    return model_step(settings, app_name, config)
-
-
-SETUP_STEPS: list[SetupStep] = [_topics_step, _cassandra_step, _model_step]
-"""Run in order by ``setup``: Kafka topics, the Cassandra keyspace and tables, the model."""
 
 
 def load_config_or_exit(config_dir: str) -> AppConfig:

@@ -41,17 +41,3 @@ def echo_changes(changes: list[ModelChange], app_name: str) -> None:
         click.echo(f"model: unchanged from the one {app_name} stored")
     for change in changes:
         click.echo(f"model: {'safe' if change.safe else 'UNSAFE'}: {change}")
-
-
-def model_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
-    """``setup``'s last step: store the model the application now runs with."""
-    from streamcore.state.model_store import store_model
-    from streamcore.state.session import open_session
-
-    cassandra = settings.for_app(app_name).cassandra
-    session = open_session(cassandra)
-    try:
-        store_model(session, cassandra.keyspace, model_document(config.model_spec))
-    finally:
-        session.cluster.shutdown()
-    return [f"model stored in {cassandra.keyspace}.app_model"]

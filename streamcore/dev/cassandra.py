@@ -14,6 +14,7 @@ import yaml
 from streamcore.dev.jars import classpath_dir
 from streamcore.dev.layout import DevSettings
 from streamcore.dev.tls import KEYSTORE_PASSWORD, DevTlsFiles
+from streamcore.dev.toolchain import Toolchain
 from streamcore.errors import DevServerError
 
 _LOGBACK = """<configuration>
@@ -71,8 +72,9 @@ class CassandraServerFiles:
 
     name = "cassandra"
 
-    def __init__(self, settings: DevSettings) -> None:
+    def __init__(self, settings: DevSettings, tools: Toolchain) -> None:
         self.settings = settings
+        self.tools = tools
         self.directory = settings.server_dir(self.name)
         self.data_dir = self.directory / "data"
         self.yaml = self.directory / "cassandra.yaml"
@@ -85,7 +87,7 @@ class CassandraServerFiles:
             s.cache_dir,
             self.name,
             [f"org.apache.cassandra:cassandra-all:{s.cassandra_version}"],
-            s.mvn,
+            self.tools,
         )
 
     def write_config(self) -> None:
@@ -151,7 +153,7 @@ class CassandraServerFiles:
             raise DevServerError(f"no jamm agent jar in {classpath}")
         heap = self.settings.cassandra_heap
         return [
-            self.settings.java,
+            self.tools.java,
             f"-Xms{heap}",
             f"-Xmx{heap}",
             "-XX:+UseG1GC",

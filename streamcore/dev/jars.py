@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from streamcore.dev.toolchain import Toolchain
 from streamcore.errors import DevServerError
 
 log = logging.getLogger(__name__)
@@ -31,18 +32,18 @@ _DEPENDENCY = (
 _COMPLETE = ".complete"
 
 
-def classpath_dir(cache_dir: Path, name: str, artifacts: list[str], mvn: str = "mvn") -> Path:
+def classpath_dir(cache_dir: Path, name: str, artifacts: list[str], tools: Toolchain) -> Path:
     """The folder holding every jar ``artifacts`` (``group:artifact:version``) need.
 
     The folder is keyed by the artifact list, so a version change resolves anew and an
     interrupted download (no ``.complete`` marker) is redone rather than half-used.
+    ``mvn`` (and the ``java`` it runs on) is resolved only when the folder is missing.
     """
     key = "_".join(a.rsplit(":", 2)[-2] + "-" + a.rsplit(":", 1)[-1] for a in artifacts)
     target = cache_dir / name / key
     if (target / _COMPLETE).exists():
         return target / "lib"
-    if shutil.which(mvn) is None:
-        raise DevServerError(f"'{mvn}' is not on PATH; Maven is needed to fetch the {name} jars")
+    mvn = tools.mvn
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     dependencies = []
@@ -71,6 +72,7 @@ def classpath_dir(cache_dir: Path, name: str, artifacts: list[str], mvn: str = "
         capture_output=True,
         text=True,
         check=False,
+        env=tools.mvn_env(),
     )
     if result.returncode != 0 or not any((target / "lib").glob("*.jar")):
         raise DevServerError(

@@ -16,6 +16,7 @@ from pathlib import Path
 from streamcore.dev.jars import classpath_dir
 from streamcore.dev.layout import DevSettings
 from streamcore.dev.tls import KEYSTORE_PASSWORD, DevTlsFiles
+from streamcore.dev.toolchain import Toolchain
 from streamcore.errors import DevServerError
 
 _LOG4J2 = """appender.console.type = Console
@@ -34,8 +35,9 @@ class KafkaServerFiles:
 
     name = "kafka"
 
-    def __init__(self, settings: DevSettings) -> None:
+    def __init__(self, settings: DevSettings, tools: Toolchain) -> None:
         self.settings = settings
+        self.tools = tools
         self.directory = settings.server_dir(self.name)
         self.data_dir = self.directory / "data"
         self.properties = self.directory / "server.properties"
@@ -53,7 +55,7 @@ class KafkaServerFiles:
                 f"org.apache.logging.log4j:log4j-slf4j-impl:{s.log4j_version}",
                 f"org.apache.logging.log4j:log4j-core:{s.log4j_version}",
             ],
-            s.mvn,
+            self.tools,
         )
 
     def write_config(self) -> None:
@@ -120,7 +122,7 @@ class KafkaServerFiles:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
             [
-                self.settings.java,
+                self.tools.java,
                 "-cp",
                 f"{classpath}/*",
                 f"-Dlog4j2.configurationFile={self.log4j}",
@@ -152,7 +154,7 @@ class KafkaServerFiles:
     def command(self, classpath: Path) -> list[str]:
         heap = self.settings.kafka_heap
         return [
-            self.settings.java,
+            self.tools.java,
             f"-Xms{heap}",
             f"-Xmx{heap}",
             "-XX:+UseG1GC",

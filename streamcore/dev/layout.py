@@ -58,6 +58,9 @@ class DevSettings(BaseSettings):
     state_dir: Path = Field(default_factory=lambda: Path.cwd() / ".streamcore" / "dev")
     java: str = "java"
     mvn: str = "mvn"
+    maven_version: str = "3.9.16"
+    """The Apache Maven that ``dev up`` fetches when ``mvn`` is not on PATH."""
+    maven_repository: str = "https://repo.maven.apache.org/maven2"
 
     kafka_version: str = "4.1.1"
     log4j_version: str = "2.24.3"

@@ -22,6 +22,7 @@ from streamcore.dev.kafka import KafkaServerFiles
 from streamcore.dev.layout import DevSettings
 from streamcore.dev.process import ManagedProcess
 from streamcore.dev.tls import DevTlsFiles
+from streamcore.dev.toolchain import Toolchain
 from streamcore.errors import DevServerError
 from streamcore.kafka.health import broker_answers
 from streamcore.settings import CassandraSettings, KafkaSettings
@@ -66,11 +67,12 @@ class DevServers:
     def __init__(self, settings: DevSettings | None = None) -> None:
         self.settings = settings or DevSettings()
         s = self.settings
-        kafka_files = KafkaServerFiles(s)
+        self.tools = Toolchain(s)
+        kafka_files = KafkaServerFiles(s, self.tools)
         self._kafka_files = kafka_files
         self._files: dict[str, _ServerFiles] = {
             "kafka": kafka_files,
-            "cassandra": CassandraServerFiles(s),
+            "cassandra": CassandraServerFiles(s, self.tools),
         }
         self._ports = {
             "kafka": s.kafka_secure_port if s.secure else s.kafka_port,

@@ -28,6 +28,8 @@ from typing import Any, Protocol
 
 import orjson
 
+from streamcore.batch.gc_policy import use_batch_gc
+from streamcore.batch.retry import RetryPolicy
 from streamcore.errors import (
     DataPointError,
     InvalidDataPointError,
@@ -36,11 +38,9 @@ from streamcore.errors import (
     TransientStateError,
 )
 from streamcore.ingest.cache import EntityCache, EntityKey
-from streamcore.ingest.collector import use_batch_gc
 from streamcore.ingest.letters import dead_letter
 from streamcore.ingest.lineage import Lineage
 from streamcore.ingest.processor import TaskProcessor
-from streamcore.ingest.retry import RetryPolicy
 from streamcore.kafka.consumer import BatchConsumer, InputRecord, Partition, first_offsets
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
 from streamcore.model.control import DeadLetter

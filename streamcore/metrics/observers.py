@@ -26,8 +26,8 @@ from typing import Any, NamedTuple, Protocol
 
 from prometheus_client import Counter, Histogram
 
+from streamcore.batch.retry import RETRY_REASONS
 from streamcore.control.signing import Refusal
-from streamcore.ingest.retry import RETRY_REASONS
 from streamcore.ingest.worker import BatchResult, StateStore
 from streamcore.metrics.catalog import JOB_OUTCOMES, Metrics
 from streamcore.state.record import EntityRecord

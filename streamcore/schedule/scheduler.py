@@ -11,6 +11,10 @@ APScheduler's rules, as DP³ configures it: a job still running at its next fire
 not started again (``max_instances=1``), a fire time missed by more than the job's
 ``misfire_grace`` is skipped, and several missed fire times collapse into none (coalesce).
 
+Time is injected (``Clock``): the loop reads the time and waits only through it, so tests
+drive the scheduler with a fake clock instead of sleeping; fire times come from
+APScheduler's ``CronTrigger`` (``CronSchedule``).
+
 Error policy: a job that raises (or whose claim fails) is logged with its name and counted
 in ``stats``; the scheduler goes on with the next fire time. Nothing a job does can stop
 the loop; only ``stop()`` does.
@@ -42,6 +46,25 @@ class JobObserver(Protocol):
     def job_done(self, job: str, outcome: str, seconds: float | None) -> None: ...
 
 
+class Clock(Protocol):
+    """Where the loop reads the time and waits between rounds."""
+
+    def now(self) -> datetime: ...
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        """Return after ``seconds``, or sooner once ``stop`` is set."""
+
+
+class SystemClock:
+    """The wall clock (UTC) and a real, interruptible wait."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        stop.wait(seconds)
+
+
 class SlotClaims(Protocol):
     """``ClaimStore``'s contract: True for exactly one caller per ``(job, slot)``."""
 
@@ -68,7 +91,7 @@ class Scheduler:
         claims: SlotClaims,
         *,
         threads: int = 4,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock | None = None,
         observer: JobObserver | None = None,
     ) -> None:
         self.jobs = list(jobs)
@@ -77,12 +100,13 @@ class Scheduler:
         if len(set(names)) != len(names):
             raise ValueError(f"scheduled job names must be unique: {names}")
         self.claims = claims
-        self.clock = clock
+        self.clock = clock or SystemClock()
         self.stats: Counter[tuple[str, str]] = Counter()
         """(job name, outcome) -> count; outcomes: ran, failed, claimed_elsewhere, busy, missed."""
         self._threads = threads
         self._running: set[str] = set()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self.heartbeat: Callable[[], object] = lambda: None
         """Called by the loop every round, at least once a second (liveness)."""
@@ -90,7 +114,7 @@ class Scheduler:
     def run(self) -> None:
         """Fire jobs until ``stop()``; then wait for the jobs in flight to finish."""
         with ThreadPoolExecutor(self._threads, thread_name_prefix="scheduler") as pool:
-            now = self.clock()
+            now = self.clock.now()
             upcoming: dict[str, datetime] = {}
             for job in self.jobs:
                 if job.schedule is None:
@@ -99,11 +123,11 @@ class Scheduler:
                     upcoming[job.name] = job.schedule.next_after(now)
             while not self._stopping.is_set():
                 self.heartbeat()
-                self._stopping.wait(self._fire_due(pool, upcoming))
+                self.clock.wait(self._stopping, self._fire_due(pool, upcoming))
 
     def _fire_due(self, pool: ThreadPoolExecutor, upcoming: dict[str, datetime]) -> float:
         """Fire the jobs whose time has come; returns the seconds to wait (at most 1)."""
-        now = self.clock()
+        now = self.clock.now()
         for job in self.jobs:
             slot = upcoming.get(job.name)
             if slot is not None and slot <= now:
@@ -112,11 +136,16 @@ class Scheduler:
                 self._fire(pool, job, slot, now)
         if not upcoming:
             return 1.0
-        return min(max((min(upcoming.values()) - self.clock()).total_seconds(), 0.0), 1.0)
+        return min(max((min(upcoming.values()) - self.clock.now()).total_seconds(), 0.0), 1.0)
 
     def stop(self) -> None:
         """Fire nothing more; ``run()`` returns when the jobs in flight are done."""
         self._stopping.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no job is running (a fake clock steps on from there), False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._running, timeout)
 
     def count(self, name: str, outcome: str) -> int:
         with self._lock:
@@ -154,8 +183,9 @@ class Scheduler:
             self._tally(job.name, "failed", time.perf_counter() - started)
             log.exception("scheduled job %s failed at its fire time %s", job.name, slot)
         finally:
-            with self._lock:
+            with self._idle:
                 self._running.discard(job.name)
+                self._idle.notify_all()
 
     def _tally(self, name: str, outcome: str, seconds: float | None = None) -> None:
         with self._lock:

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from streamcore.batch.gc_policy import use_batch_gc
+from streamcore.batch.retry import RetryPolicy
 from streamcore.errors import InvalidDataPointError
-from streamcore.ingest.collector import use_batch_gc
-from streamcore.ingest.retry import RetryPolicy
 from streamcore.kafka.consumer import BatchConsumer, InputRecord, first_offsets
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
 from streamcore.model.datapoint import DataPointTask

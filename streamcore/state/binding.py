@@ -32,12 +32,13 @@ class RowBinder:
         self._prepared = prepared
         self._version = prepared.protocol_version
         self._types: list[Serializer] = [col.type.serialize for col in prepared.column_metadata]
-        self._plain = not prepared.column_encryption_policy
+        self.fast = not prepared.column_encryption_policy
+        """False: every row goes through the driver's own ``bind`` (encrypted columns)."""
         self._memos: list[dict[Any, bytes] | None] = [{} if r else None for r in repeating]
 
     def bind(self, values: Sequence[Any]) -> BoundStatement:
         """``prepared.bind(values)``, byte for byte."""
-        if not self._plain or len(values) != len(self._types):
+        if not self.fast or len(values) != len(self._types):
             return self._prepared.bind(values)
         version = self._version
         serialized: list[bytes | None] = []

@@ -9,12 +9,40 @@ crash mid-slice repeats the slice rather than skipping it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Session
 
-from streamcore.updater.plan import Progress
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an update thread stands: iteration ``iteration`` of period number ``round``."""
+
+    round: int
+    iteration: int
+    iterations: int
+    started: datetime
+    processed: int = 0
+
+    @property
+    def slot(self) -> str:
+        """Names this slice in a claim: one per (round, iteration), never reused."""
+        return f"{self.round}:{self.iteration}"
+
+    def fitted(self, iterations: int, now: datetime) -> Progress:
+        """The same progress, or a fresh round if the slice count changed (config change)."""
+        if iterations == self.iterations:
+            return self
+        return Progress(self.round + 1, 0, iterations, now)
+
+    def advanced(self, visited: int, now: datetime) -> Progress:
+        """After a slice of ``visited`` entities: the next iteration, or the next round."""
+        if self.iteration + 1 < self.iterations:
+            return replace(self, iteration=self.iteration + 1, processed=self.processed + visited)
+        return Progress(self.round + 1, 0, self.iterations, now)
+
 
 PROGRESS_DDL = """
 CREATE TABLE IF NOT EXISTS {ks}.updater_progress (

@@ -11,15 +11,16 @@ more, each bucket is shared by consecutive slices, told apart by a second, indep
 of the id. A slice reads only its buckets, so a period reads the index once (or, with more
 iterations than buckets, ``iterations / buckets`` times, eids only).
 
-``Progress`` is what survives restarts: which round (period number) and iteration is next.
+``Progress`` (``streamcore.state.progress``) is what survives restarts: which round (period
+number) and iteration is next.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from streamcore.module.hooks import HookKind, HookRegistration
 from streamcore.state.schema import INDEX_BUCKETS
@@ -89,31 +90,3 @@ def plan_slice(iteration: int, iterations: int, buckets: int = INDEX_BUCKETS) ->
 def part_hash(eid_key: str) -> int:
     """Independent of the bucket's CRC, so parts of one bucket come out even."""
     return int.from_bytes(hashlib.blake2b(eid_key.encode(), digest_size=4).digest(), "big")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where an update thread stands: iteration ``iteration`` of period number ``round``."""
-
-    round: int
-    iteration: int
-    iterations: int
-    started: datetime
-    processed: int = 0
-
-    @property
-    def slot(self) -> str:
-        """Names this slice in a claim: one per (round, iteration), never reused."""
-        return f"{self.round}:{self.iteration}"
-
-    def fitted(self, iterations: int, now: datetime) -> Progress:
-        """The same progress, or a fresh round if the slice count changed (config change)."""
-        if iterations == self.iterations:
-            return self
-        return Progress(self.round + 1, 0, iterations, now)
-
-    def advanced(self, visited: int, now: datetime) -> Progress:
-        """After a slice of ``visited`` entities: the next iteration, or the next round."""
-        if self.iteration + 1 < self.iterations:
-            return replace(self, iteration=self.iteration + 1, processed=self.processed + visited)
-        return Progress(self.round + 1, 0, self.iterations, now)

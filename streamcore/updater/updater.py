@@ -36,8 +36,9 @@ from streamcore.module.hooks import HookRegistration
 from streamcore.schedule.jobs import platform_job
 from streamcore.schedule.scheduler import Job, SlotClaims
 from streamcore.state.master import master_record
+from streamcore.state.progress import Progress
 from streamcore.state.record import EntityRecord
-from streamcore.updater.plan import Progress, Slice, UpdateThread, iteration_count, plan_slice
+from streamcore.updater.plan import Slice, UpdateThread, iteration_count, plan_slice
 
 log = logging.getLogger(__name__)
 

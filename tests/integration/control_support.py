@@ -15,7 +15,8 @@ from streamcore.metrics import Metrics
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.module.loader import load_modules
 from streamcore.producer import DataPointProducer
-from streamcore.runtime import Runtime, WorkerReplica, build_worker_replica
+from streamcore.roles import WorkerReplica, build_worker_replica
+from streamcore.runtime import Runtime
 
 CONFIG = CONFIGS / "control"
 

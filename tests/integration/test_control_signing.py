@@ -16,7 +16,8 @@ from streamcore.control.signing import ControlSignature
 from streamcore.kafka.clients import DeliveryReport, make_producer
 from streamcore.kafka.consumer import Headers
 from streamcore.model.control import ControlAction, ControlMessage
-from streamcore.runtime import Runtime, WorkerReplica
+from streamcore.roles import WorkerReplica
+from streamcore.runtime import Runtime
 from streamcore.settings import ControlSettings, Settings
 
 SECRET = "integration-control-key"

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from streamcore.module.registrar import CallbackRegistrar
 from streamcore.schedule.cron import CronSchedule
@@ -33,76 +30,117 @@ class MemoryClaims:
             return True
 
 
-@contextmanager
-def started(*schedulers: Scheduler) -> Iterator[None]:
+class FakeClock:
+    """Time that moves only when the loop waits, by what it asked to wait.
+
+    With ``settle`` the jobs already started finish before time moves on (so counts are
+    exact); ``on_tick`` sees every step; the scheduler is stopped once ``until`` is reached,
+    so fire times at ``until`` and later never fire.
+    """
+
+    def __init__(
+        self,
+        until: timedelta,
+        *,
+        settle: bool = True,
+        on_tick: Callable[[FakeClock], object] = lambda clock: None,
+    ) -> None:
+        self.time = START
+        self.until = START + until
+        self.settle = settle
+        self.on_tick = on_tick
+        self.scheduler: Scheduler | None = None
+
+    def now(self) -> datetime:
+        return self.time
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        if self.settle and self.scheduler is not None:
+            assert self.scheduler.wait_idle(10)
+        self.time += timedelta(seconds=seconds)
+        self.on_tick(self)
+        if self.time >= self.until:
+            stop.set()
+
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+EVERY_SECOND = CronSchedule({"second": "*"})
+
+
+def scheduler(jobs: list[Job], clock: FakeClock, claims: MemoryClaims | None = None) -> Scheduler:
+    clock.scheduler = Scheduler(jobs, claims or MemoryClaims(), clock=clock)
+    return clock.scheduler
+
+
+def run_all(*schedulers: Scheduler) -> None:
+    """Each replica's loop on its own thread, as in separate processes, until its clock ends."""
     threads = [threading.Thread(target=s.run, daemon=True) for s in schedulers]
     for thread in threads:
         thread.start()
-    try:
-        yield
-    finally:
-        for scheduler in schedulers:
-            scheduler.stop()
-        for thread in threads:
-            thread.join(10)
+    for thread in threads:
+        thread.join(30)
     assert not any(thread.is_alive() for thread in threads)
 
 
 def test_each_fire_time_runs_once_across_two_replicas() -> None:
-    runs: list[datetime] = []
-    every_second = CronSchedule({"second": "*"})
-
-    def tick() -> None:
-        runs.append(datetime.now(UTC).replace(microsecond=0))
-
+    runs: list[int] = []
     claims = MemoryClaims()
-    replicas = [Scheduler([Job("tick", tick, every_second)], claims) for _ in range(2)]
-    with started(*replicas):
-        time.sleep(3.5)
-    per_second = Counter(runs)
-    assert len(per_second) >= 3
-    assert set(per_second.values()) == {1}, per_second
-    assert sum(r.count("tick", "claimed_elsewhere") for r in replicas) >= 3
+    replicas = [
+        scheduler([Job("tick", lambda: runs.append(1), EVERY_SECOND)], FakeClock(until), claims)
+        for until in (timedelta(seconds=6), timedelta(seconds=6))
+    ]
+    run_all(*replicas)
+    slots = [(START + timedelta(seconds=n)).isoformat() for n in range(1, 6)]
+    assert sorted(slot for _, slot in claims.taken) == slots
+    assert {job for job, _ in claims.taken} == {"schedule:tick"}
+    assert len(runs) == sum(r.count("tick", "ran") for r in replicas) == 5
+    assert sum(r.count("tick", "claimed_elsewhere") for r in replicas) == 5
 
 
 def test_per_replica_jobs_run_in_every_replica() -> None:
-    runs: list[int] = []
     claims = MemoryClaims()
-    job = Job("local", lambda: runs.append(1), CronSchedule({"second": "*"}), per_replica=True)
-    replicas = [Scheduler([job], claims) for _ in range(2)]
-    with started(*replicas):
-        time.sleep(2.5)
-    assert all(r.count("local", "ran") >= 2 for r in replicas)
+    job = Job("local", lambda: None, EVERY_SECOND, per_replica=True)
+    replicas = [scheduler([job], FakeClock(timedelta(seconds=4)), claims) for _ in range(2)]
+    run_all(*replicas)
+    assert [r.count("local", "ran") for r in replicas] == [3, 3]
     assert claims.taken == set()
 
 
 def test_a_failing_job_is_counted_and_the_scheduler_goes_on() -> None:
-    good: list[int] = []
-
     def bad() -> None:
         raise RuntimeError("boom")
 
-    every_second = CronSchedule({"second": "*"})
-    scheduler = Scheduler(
-        [Job("bad", bad, every_second), Job("good", lambda: good.append(1), every_second)],
-        MemoryClaims(),
-    )
-    with started(scheduler):
-        time.sleep(2.5)
-    assert scheduler.count("bad", "failed") >= 2
-    assert scheduler.count("good", "ran") >= 2
+    jobs = [Job("bad", bad, EVERY_SECOND), Job("good", lambda: None, EVERY_SECOND)]
+    replica = scheduler(jobs, FakeClock(timedelta(seconds=3)))
+    run_all(replica)
+    assert (replica.count("bad", "failed"), replica.count("good", "ran")) == (2, 2)
 
 
 def test_a_job_still_running_is_not_started_again() -> None:
     release = threading.Event()
-    scheduler = Scheduler(
-        [Job("slow", lambda: release.wait(5), CronSchedule({"second": "*"}))], MemoryClaims()
-    )
-    with started(scheduler):
-        time.sleep(2.5)
-        release.set()
-    assert scheduler.count("slow", "busy") >= 1
-    assert scheduler.count("slow", "ran") == 1
+
+    def release_at_the_end(clock: FakeClock) -> None:
+        if clock.time >= clock.until:
+            release.set()
+
+    clock = FakeClock(timedelta(seconds=4), settle=False, on_tick=release_at_the_end)
+    replica = scheduler([Job("slow", lambda: release.wait(10), EVERY_SECOND)], clock)
+    run_all(replica)
+    assert (replica.count("slow", "ran"), replica.count("slow", "busy")) == (1, 2)
+
+
+def test_fire_times_missed_in_a_pause_are_skipped_once_then_it_goes_on() -> None:
+    def pause_before_the_second_fire(clock: FakeClock) -> None:
+        if clock.time == START + timedelta(seconds=2):
+            clock.time += timedelta(minutes=10)  # a GC pause or a suspended VM
+
+    clock = FakeClock(timedelta(minutes=10, seconds=5), on_tick=pause_before_the_second_fire)
+    job = Job("tick", lambda: None, EVERY_SECOND, misfire_grace=timedelta(seconds=5))
+    replica = scheduler([job], clock)
+    run_all(replica)
+    # 0:01 ran; the slot due at 0:02, found 10 min late, is one miss (the 600 slots in the
+    # pause coalesce into it); then 10:03 and 10:04 run.
+    assert (replica.count("tick", "ran"), replica.count("tick", "missed")) == (3, 1)
 
 
 def test_module_jobs_keep_dp3_arguments_and_run_once_per_cluster_only_when_asked() -> None:

@@ -12,11 +12,11 @@ from streamcore.model.datapoint import DataPointTask, Link
 from streamcore.module.registrar import CallbackRegistrar
 from streamcore.state.master import master_record
 from streamcore.state.merge import interval_key
+from streamcore.state.progress import Progress
 from streamcore.state.record import PLAIN_KEY, EntityRecord, Row
 from streamcore.state.schema import index_bucket
 from streamcore.testing.config import model_spec_from_dicts
 from streamcore.updater.plan import (
-    Progress,
     Slice,
     iteration_count,
     plan_slice,

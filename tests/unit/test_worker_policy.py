@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from streamcore.batch.retry import RetryPolicy
 from streamcore.errors import (
     InvalidDataPointError,
     RawRecord,
@@ -14,7 +15,6 @@ from streamcore.errors import (
 )
 from streamcore.ingest.letters import dead_letter
 from streamcore.ingest.lineage import CHAIN_KEPT, Lineage
-from streamcore.ingest.retry import RetryPolicy
 from streamcore.state.fence import Fence
 
 
