@@ -25,7 +25,7 @@ EXAMPLES = int(os.environ.get("STREAMCORE_FUZZ_EXAMPLES", "12"))
 @pytest.fixture(scope="module")
 def api_schema(settings: Settings, cassandra_session: Any) -> Iterator[Any]:
     """One API (one app name, one keyspace) for every fuzzed operation of the module."""
-    from conftest import _delete_topics_with_prefix
+    from support import delete_topics_with_prefix
 
     app_name = f"t-{uuid.uuid4().hex[:12]}"
     keyspace = f"t_{uuid.uuid4().hex[:12]}"
@@ -38,7 +38,7 @@ def api_schema(settings: Settings, cassandra_session: Any) -> Iterator[Any]:
             yield schemathesis.openapi.from_asgi("/openapi.json", harness.client.app)
     finally:
         cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=60)
-        _delete_topics_with_prefix(settings.kafka.client_config(), f"{app_name}.")
+        delete_topics_with_prefix(settings.kafka.client_config(), f"{app_name}.")
 
 
 def test_no_server_errors(api_schema: Any) -> None:
