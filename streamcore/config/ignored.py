@@ -73,6 +73,7 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
             )
     warnings.extend(_unknown_spec_keys(config))
     warnings.extend(_unknown_file_keys(raw))
+    warnings.extend(_unstorable_attributes(config))
     known = KNOWN_FILES | IGNORED_FILES.keys()
     for name in sorted(raw.keys() - known):
         warnings.append(
@@ -93,6 +94,22 @@ def ignored_settings(config: AppConfig) -> list[ConfigProblem]:
             )
         )
     return warnings
+
+
+def _unstorable_attributes(config: AppConfig) -> list[ConfigProblem]:
+    """Timeseries DP³ accepts but can't store data-points of (no series, or regular
+    without time_step): accepted, and every data-point of theirs refused."""
+    from streamcore.model.spec import AttrSpecTimeseries
+
+    return [
+        ConfigProblem(
+            f"db_entities ({etype})",
+            f"attribs.{attr}",
+            f"{spec.unstorable}: accepted as DP³ accepts it, but every data-point of it is refused",
+        )
+        for (etype, attr), spec in sorted(config.model_spec.attributes.items())
+        if isinstance(spec, AttrSpecTimeseries) and spec.unstorable is not None
+    ]
 
 
 def _unknown_file_keys(raw: dict[str, Any]) -> list[ConfigProblem]:

@@ -241,18 +241,26 @@ class AttrSpecTimeseries(AttrSpecGeneric):
     def t(self) -> AttrType:
         return AttrType.TIMESERIES
 
+    @property
+    def unstorable(self) -> str | None:
+        """Why this attribute's data-points can't be taken (None: they can): DP³ accepts
+        such a definition and fails on its data-points; so does streamcore, saying why."""
+        if not set(self.series) - set(IMPLICIT_SERIES[self.timeseries_type]):
+            return "the timeseries declares no series"
+        if self.timeseries_type == "regular" and self.timeseries_params.time_step is None:
+            return "the regular timeseries has no timeseries_params.time_step"
+        return None
+
     @model_validator(mode="after")
     def _implicit_series(self) -> AttrSpecTimeseries:
-        if not self.series:
-            raise ValueError("a timeseries needs at least one series")
+        # No series, or a regular one without time_step: accepted as DP³ accepts them; its
+        # data-points are refused (``unstorable``), and check-config warns.
         implicit = IMPLICIT_SERIES[self.timeseries_type]
         for name in implicit:
             if name in self.series:
                 raise ValueError(
                     f"series '{name}' is implicit for {self.timeseries_type} timeseries"
                 )
-        if self.timeseries_type == "regular" and self.timeseries_params.time_step is None:
-            raise ValueError("regular timeseries need timeseries_params.time_step")
         time = TimeseriesSeries(data_type=parse_data_type("time"))
         object.__setattr__(self, "series", {**self.series, **dict.fromkeys(implicit, time)})
         return self

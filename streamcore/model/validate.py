@@ -112,8 +112,11 @@ def _timeseries(spec: AttrSpecTimeseries) -> DataPointCheck:
     names = ", ".join(series)
     time_rule = _TIME_RULES[spec.timeseries_type]
     step = spec.timeseries_params.time_step
+    unstorable = spec.unstorable
 
     def check(dp: DataPoint) -> None:
+        if unstorable is not None:
+            raise ValueError(f"{unstorable} (db_entities): its data-points can't be stored")
         v = dp.v
         if not isinstance(v, dict):
             raise ValueError(f"v: expected an object of series {names}")
