@@ -11,7 +11,8 @@ from support import wait_for
 
 from streamcore.metrics import Metrics
 from streamcore.module.loader import load_modules
-from streamcore.runtime import build_worker_replica, open_runtime
+from streamcore.roles import build_worker_replica
+from streamcore.runtime import open_runtime
 from streamcore.settings import Settings
 from streamcore.state.snapshots import SnapshotStore
 
