@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from support import delete_topics_with_prefix
 
 from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder
 from streamcore.config import AppConfig, load_config
@@ -402,12 +403,7 @@ class FaultApp:
         """Delete the scenario's topics and keyspace (best effort: a server may be down),
         so later scenarios' restarts recover only what they use."""
         try:
-            admin = make_admin(self.settings.kafka)
-            prefix = f"{self.app_name}."
-            topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
-            if topics:
-                for future in admin.delete_topics(topics, operation_timeout=30).values():
-                    future.result()
+            delete_topics_with_prefix(self.settings.kafka.client_config(), f"{self.app_name}.")
             session = open_session(self.settings.cassandra, request_timeout=60)
             try:
                 session.execute(f"DROP KEYSPACE IF EXISTS {self.settings.cassandra.keyspace}")
