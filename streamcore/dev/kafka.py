@@ -30,6 +30,18 @@ logger.clients.level = WARN
 """
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id as Kafka's own Uuid.randomUuid makes one.
+
+    Base64url of a random UUID; like Kafka, redraw one that starts with "-", which the
+    storage tool's argument parser would take for an option (one CI run in 64 failed so).
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class KafkaServerFiles:
     """Classpath, configuration and storage of the dev broker."""
 
@@ -119,7 +131,7 @@ class KafkaServerFiles:
         """Format the KRaft log directory once; a formatted directory is kept as is."""
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         result = subprocess.run(
             [
                 self.tools.java,
@@ -128,8 +140,7 @@ class KafkaServerFiles:
                 f"-Dlog4j2.configurationFile={self.log4j}",
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(self.properties),
                 "--standalone",
