@@ -20,7 +20,7 @@ def test_an_id_starting_with_a_dash_is_redrawn(monkeypatch: pytest.MonkeyPatch) 
     # 0xf8 encodes to "-" as the first base64url character: the storage tool's parser
     # read such an id as an option and formatting failed.
     drawn = iter([uuid.UUID(bytes=b"\xf8" + b"\x00" * 15), uuid.UUID(int=1)])
-    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(drawn))
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(drawn))
     cluster_id = kafka.new_cluster_id()
     assert not cluster_id.startswith("-")
     assert base64.urlsafe_b64decode(cluster_id + "==") == uuid.UUID(int=1).bytes
