@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
@@ -55,6 +56,21 @@ def send_names(runtime: Runtime, names: dict[str, str]) -> None:
 def labels(runtime: Runtime, eids: list[str], attr: str = "label") -> dict[str, Any]:
     records = runtime.store().load([("host", eid) for eid in eids])
     return {eid: record.plain(attr) for eid, record in zip(eids, records, strict=True)}
+
+
+def refresh_tagger(runtime: Runtime, directory: Path, prefix: str) -> Result:
+    """``streamcore control refresh_module_config`` giving the tagger a new prefix."""
+    module_config = directory / "tagger.yml"
+    module_config.write_text(f"prefix: {prefix}\n")
+    return cli(
+        runtime,
+        "refresh_module_config",
+        str(CONFIG),
+        "--module",
+        "tagger",
+        "--module-config",
+        str(module_config),
+    )
 
 
 def cli(runtime: Runtime, *args: str) -> Result:

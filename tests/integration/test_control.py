@@ -12,6 +12,7 @@ from control_support import (
     cli,
     labels,
     new_replica,
+    refresh_tagger,
     send_names,
     serving,
     tagger,
@@ -62,17 +63,7 @@ def test_a_refresh_reaches_two_running_workers_and_changes_their_output(
             wait_for(lambda: all(labels(runtime, list(before)).values()))
             assert labels(runtime, list(before)) == {e: f"v0-{n}" for e, n in before.items()}
 
-            new_config = tmp_path / "tagger.yml"
-            new_config.write_text("prefix: v1-\n")
-            result = cli(
-                runtime,
-                "refresh_module_config",
-                str(CONFIG),
-                "--module",
-                "tagger",
-                "--module-config",
-                str(new_config),
-            )
+            result = refresh_tagger(runtime, tmp_path, "v1-")
 
             assert result.exit_code == 0, result.output
             assert "replica-a (worker): applied" in result.output
@@ -208,17 +199,7 @@ def test_refresh_on_entity_creation_reruns_creation_hooks_for_stored_entities(
             names = hosts("h", 10)
             send_names(runtime, names)
             wait_for(lambda: all(labels(runtime, list(names), "origin").values()))
-            new_config = tmp_path / "tagger.yml"
-            new_config.write_text("prefix: v2-\n")
-            result = cli(
-                runtime,
-                "refresh_module_config",
-                str(CONFIG),
-                "--module",
-                "tagger",
-                "--module-config",
-                str(new_config),
-            )
+            result = refresh_tagger(runtime, tmp_path, "v2-")
             assert result.exit_code == 0, result.output
 
             result = cli(runtime, "refresh_on_entity_creation", str(CONFIG), "--etype", "host")

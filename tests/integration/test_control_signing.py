@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from control_support import CONFIG, cli, new_replica, serving, tagger
+from control_support import CONFIG, new_replica, refresh_tagger, serving, tagger
 from pydantic import SecretStr
 from support import application, wait_for
 
@@ -71,17 +71,7 @@ def test_forged_refreshes_are_refused_and_a_signed_one_is_applied(
             assert refused(replica, "bad_signature") == 1
             assert replica.listener.configs.versions["tagger"] == 0
 
-            new_config = tmp_path / "tagger.yml"
-            new_config.write_text("prefix: v1-\n")
-            result = cli(
-                runtime,
-                "refresh_module_config",
-                str(CONFIG),
-                "--module",
-                "tagger",
-                "--module-config",
-                str(new_config),
-            )
+            result = refresh_tagger(runtime, tmp_path, "v1-")
             assert result.exit_code == 0, result.output
             assert "replica-a (worker): applied" in result.output
             assert tagger(replica).prefix == "v1-"

@@ -8,17 +8,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from control_fakes import AckSink, ControlTopic
 from prometheus_client import CollectorRegistry
 
 from streamcore.codec.tasks import ControlCodec
 from streamcore.config.platform import PlatformConfig
-from streamcore.control.acks import AckCodec, AckKind, ControlAck, Outcome
+from streamcore.control.acks import AckKind, Outcome
 from streamcore.control.actions import ControlActions, refresh_module_config
 from streamcore.control.listener import ControlListener
 from streamcore.control.modules import ModuleConfigs
 from streamcore.control.signing import SIGNATURE_HEADER, ControlSignature, ReplayGuard
 from streamcore.errors import StreamcoreError
-from streamcore.kafka.consumer import Headers, InputRecord
+from streamcore.kafka.consumer import Headers
 from streamcore.metrics import ControlMetrics, Metrics
 from streamcore.model.control import ControlAction, ControlMessage
 from streamcore.module.base import BaseModule
@@ -42,54 +43,15 @@ def refresh(prefix: str, minute: int) -> ControlMessage:
     )
 
 
-class Topic:
-    """The control topic in memory; each record keeps the headers it was produced with."""
-
-    def __init__(self) -> None:
-        self.records: list[InputRecord] = []
-        self.read = 0
-
-    def append(self, value: bytes, headers: Headers | None) -> None:
-        self.records.append(InputRecord(TOPIC, 0, len(self.records), None, value, 0, headers))
-
-    def end_offsets(self) -> dict[int, int]:
-        return {0: len(self.records)}
-
-    def read_to(self, ends: dict[int, int], timeout: float = 30.0) -> list[InputRecord]:
-        self.read = ends[0]
-        return self.records[: ends[0]]
-
-    def poll(self, timeout: float, max_records: int = 500) -> list[InputRecord]:
-        new, self.read = self.records[self.read :], len(self.records)
-        return new
-
-    def close(self) -> None:
-        pass
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.acks: list[ControlAck] = []
-
-    def produce(self, topic: str, key: bytes, value: bytes) -> None:
-        self.acks.append(AckCodec().decode(value))
-
-    def poll(self, timeout: float = 0.0) -> int:
-        return 0
-
-    def flush(self, timeout: float | None = None) -> int:
-        return 0
-
-
 def listener(
-    topic: Topic, metrics: Metrics, secret: str | None = SECRET
-) -> tuple[Any, Sink, Filter]:
+    topic: ControlTopic, metrics: Metrics, secret: str | None = SECRET
+) -> tuple[Any, AckSink, Filter]:
     platform = PlatformConfig.model_construct(app_name="t", config_base_path=".")
     module = Filter(platform, {}, registrar=None)  # type: ignore[arg-type]
     configs = ModuleConfigs(platform, {"filter": module}, {"filter": {}})
     actions = ControlActions(["refresh_module_config"], "worker")
     actions.handle(ControlAction.REFRESH_MODULE_CONFIG, refresh_module_config(configs))
-    sink = Sink()
+    sink = AckSink()
     replica = ControlListener(
         source=topic,
         acks=sink,
@@ -143,7 +105,7 @@ def test_forgeries_are_refused_live_counted_and_acknowledged_as_failed(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     metrics = Metrics(CollectorRegistry())
-    topic = Topic()
+    topic = ControlTopic()
     replica, sink, module = listener(topic, metrics)
     replica.start()
     assert module.prefix == "10.0.0.0/8"
@@ -175,7 +137,7 @@ def test_forgeries_are_refused_live_counted_and_acknowledged_as_failed(
 
 def test_refused_messages_are_left_out_of_the_catch_up_replay() -> None:
     """A new replica runs the latest *signed* config, whatever was forged after it."""
-    topic = Topic()
+    topic = ControlTopic()
     topic.append(*signed(refresh("192.168.0.0/16", 1)))
     topic.append(ControlCodec().encode(refresh("0.0.0.0/0", 2)), None)
     topic.append(*signed(refresh("0.0.0.0/0", 3), secret="guessed"))
@@ -192,7 +154,7 @@ def test_refused_messages_are_left_out_of_the_catch_up_replay() -> None:
 
 
 def test_a_copy_of_an_old_signed_message_is_refused_as_a_replay() -> None:
-    topic = Topic()
+    topic = ControlTopic()
     old = signed(refresh("0.0.0.0/0", 1))
     topic.append(*old)
     topic.append(*signed(refresh("192.168.0.0/16", 2)))
@@ -222,7 +184,7 @@ def test_the_replay_guard_is_per_action_and_subject_and_spares_ping() -> None:
 def test_without_a_secret_unsigned_messages_apply_and_a_warning_says_so(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    topic = Topic()
+    topic = ControlTopic()
     topic.append(ControlCodec().encode(refresh("192.168.0.0/16", 1)), None)
     metrics = Metrics(CollectorRegistry())
     replica, _, module = listener(topic, metrics, secret=None)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from control_fakes import AckSink, ControlTopic
 
 from streamcore.codec.tasks import ControlCodec
 from streamcore.config.platform import PlatformConfig
@@ -122,43 +123,6 @@ def test_live_replicas_are_those_heard_recently_and_not_leaving() -> None:
     assert live_replicas(acks, now - timedelta(seconds=15)) == {"a": "worker"}
 
 
-class Topic:
-    def __init__(self, messages: list[ControlMessage]) -> None:
-        codec = ControlCodec()
-        self.records = [
-            InputRecord("c", 0, i, None, codec.encode(m), 0) for i, m in enumerate(messages)
-        ]
-        self.read = 0
-
-    def end_offsets(self) -> dict[int, int]:
-        return {0: len(self.records)}
-
-    def read_to(self, ends: dict[int, int], timeout: float = 30.0) -> list[InputRecord]:
-        self.read = ends[0]
-        return self.records[: ends[0]]
-
-    def poll(self, timeout: float, max_records: int = 500) -> list[InputRecord]:
-        new, self.read = self.records[self.read :], len(self.records)
-        return new
-
-    def close(self) -> None:
-        pass
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.acks: list[ControlAck] = []
-
-    def produce(self, topic: str, key: bytes, value: bytes) -> None:
-        self.acks.append(AckCodec().decode(value))
-
-    def poll(self, timeout: float = 0.0) -> int:
-        return 0
-
-    def flush(self, timeout: float | None = None) -> int:
-        return 0
-
-
 def refresh(factor: int) -> ControlMessage:
     return ControlMessage(
         ControlAction.REFRESH_MODULE_CONFIG,
@@ -168,10 +132,12 @@ def refresh(factor: int) -> ControlMessage:
 
 def test_catch_up_applies_only_the_latest_config_that_loads_then_follows_new_messages() -> None:
     configs, scaler = module_configs()
-    topic = Topic([refresh(3), ControlMessage(ControlAction.PING), refresh(4), refresh(-1)])
+    topic = ControlTopic.holding(
+        [refresh(3), ControlMessage(ControlAction.PING), refresh(4), refresh(-1)]
+    )
     actions = ControlActions(["refresh_module_config"], "worker")
     actions.handle(ControlAction.REFRESH_MODULE_CONFIG, refresh_module_config(configs))
-    sink = Sink()
+    sink = AckSink()
     listener = ControlListener(
         source=topic, acks=sink, ack_topic="acks", actions=actions, configs=configs, replica="r1"
     )
