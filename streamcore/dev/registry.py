@@ -1,11 +1,12 @@
 """Apicurio Registry as the dev schema registry, for the Confluent wire format.
 
 Maven Central carries Apicurio's ready-built Quarkus application (``apicurio-registry-app``
-with the ``all`` classifier, a ``tar.gz`` of the runner jar and its ``lib/``), so no build
-step is needed: ``mvn dependency:unpack`` fetches it once into the jar cache and ``java
--jar`` runs it. Its default storage is SQL on an in-memory H2 database, so every start is
-an empty registry, as a test wants. Clients use its Confluent-compatible API
-(``/apis/ccompat/v7``); readiness is that API answering.
+with the ``all`` classifier, a ``tar.gz`` of the Quarkus app: runner jar and ``lib/``), so
+no build step is needed: ``mvn dependency:unpack`` fetches it once into the jar cache and
+``java -jar`` runs it, on a Java 21+ of its own (``Toolchain.registry_java``). Its
+default storage is SQL on an in-memory H2 database, so every start is an empty registry, as
+a test wants. Clients use its Confluent-compatible API (``/apis/ccompat/v7``); readiness is
+that API answering.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class RegistryServerFiles:
     def command(self, classpath: Path) -> list[str]:
         s = self.settings
         return [
-            self.tools.java,
+            self.tools.registry_java,
             f"-Xmx{s.registry_heap}",
             # A dev server: start fast rather than reach peak speed.
             "-XX:TieredStopAtLevel=1",
