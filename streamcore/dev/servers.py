@@ -187,12 +187,9 @@ class DevServers:
             time.sleep(0.3)
 
     def status(self, names: tuple[str, ...] = ()) -> list[ServerStatus]:
-        """By default the enabled servers, and the registry too when ours is running."""
-        if not names:
-            running = self.process("registry").is_running()
-            names = ALL_SERVER_NAMES if running else self.names
+        """By default the servers ``up`` starts (``names``)."""
         statuses = []
-        for name in names:
+        for name in names or self.names:
             process = self.process(name)
             paused = process.is_paused()
             # A paused server can't answer: skip the probe rather than wait for it.

@@ -62,6 +62,7 @@ def test_one_port_base_moves_every_dev_port(monkeypatch: pytest.MonkeyPatch) -> 
         "cassandra_storage_port": 21070,
         "cassandra_jmx_port": 21999,
         "registry_port": 21081,
+        "registry_management_port": 21082,
     }
     secure = SecureDevSettings()
     assert (secure.kafka_port, secure.cassandra_port, secure.cassandra_jmx_port) == (
