@@ -25,6 +25,7 @@ from role_processes import free_port
 from support import CONFIGS, IN_CI, application, read_topic, running, wait_for
 
 from streamcore.cli import main
+from streamcore.cli.messages import MessageDecoder
 from streamcore.codec.avro import AvroCodec
 from streamcore.codec.framing import ConfluentFraming
 from streamcore.codec.schemas import Schema, SchemaRegistry, default_registry
@@ -32,7 +33,8 @@ from streamcore.codec.tasks import DeadLetterCodec, TaskEncoder
 from streamcore.dev import DevServers, DevSettings
 from streamcore.dev.registry import registry_answers, registry_url
 from streamcore.errors import DevServerError, SchemaRegistryError
-from streamcore.kafka.registry import RegistryIds, register_schemas, subject
+from streamcore.kafka.consumer import InputRecord
+from streamcore.kafka.registry import RegistryIds, register_schemas, subject, topic_framing
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.module.loader import load_modules
 from streamcore.producer import DataPointProducer
@@ -117,6 +119,10 @@ def test_flow_in_the_wire_format_reads_back_with_confluents_deserializer(
 
     value = published.value()
     assert value[:1] == b"\x00"  # Confluent magic byte, then the schema id
+    # what `streamcore tail snapshots` shows, in the format the settings name
+    tail = MessageDecoder("snapshots", runtime.config.model_spec, topic_framing(wire, topic))
+    shown = tail.fields(InputRecord(topic, 0, 0, published.key(), value, 0))
+    assert (shown["etype"], shown["eid"], shown["values"]["os"]) == ("ip", IP, "linux"), shown
     deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}))
     snapshot = deserialize(value, SerializationContext(topic, MessageField.VALUE))
     assert (snapshot["etype"], snapshot["eid"]) == ("ip", IP)
