@@ -141,7 +141,6 @@ class SchemaRegistrySettings(BaseModel):
         "FULL_TRANSITIVE",
         "NONE",
     ] = "BACKWARD"
-    timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _auth_pair(self) -> Self:

@@ -32,7 +32,7 @@ def subject(topic: str) -> str:
 
 
 def registry_client(settings: SchemaRegistrySettings) -> SchemaRegistryClient:
-    conf: dict[str, str | float] = {"url": settings.url, "timeout": settings.timeout_seconds}
+    conf = {"url": settings.url}
     if settings.username is not None and settings.password is not None:
         password = settings.password.get_secret_value()
         conf["basic.auth.user.info"] = f"{settings.username}:{password}"
