@@ -29,7 +29,7 @@ from streamcore.cli.messages import MessageDecoder
 from streamcore.codec.avro import AvroCodec
 from streamcore.codec.framing import ConfluentFraming
 from streamcore.codec.schemas import Schema, SchemaRegistry, default_registry
-from streamcore.codec.tasks import DeadLetterCodec, TaskEncoder
+from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder, TaskEncoder
 from streamcore.dev import DevServers, DevSettings
 from streamcore.dev.registry import registry_answers, registry_url
 from streamcore.errors import DevServerError, SchemaRegistryError
@@ -116,6 +116,10 @@ def test_flow_in_the_wire_format_reads_back_with_confluents_deserializer(
 
         topic = runtime.topic("snapshots")
         (published,) = read_topic(runtime.settings, topic, expect=1)
+        # the producer's task and the risk module's derived one, both in the wire format
+        tasks = read_topic(runtime.settings, runtime.topic("input"), expect=2)
+        decoder = TaskDecoder(runtime.config.model_spec, framing=topic_framing(wire, sent.topic()))
+        assert {decoder.decode(m.value()).data_points[0].attr for m in tasks} == {"os", "risk"}
 
     value = published.value()
     assert value[:1] == b"\x00"  # Confluent magic byte, then the schema id
