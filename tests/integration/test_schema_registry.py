@@ -156,6 +156,27 @@ def test_a_record_in_the_other_format_is_dead_lettered(
     assert decoded.value == single_object
 
 
+def test_an_unreachable_registry_stops_the_worker_rather_than_dead_letter(
+    wire: Settings, app_name: str, keyspace: str
+) -> None:
+    register_schemas(wire, app_name)
+    with application(wire, app_name, keyspace, config="snapshots") as runtime:
+        with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
+            p.send(os_task(IP, "linux"))
+        gone = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"  # nothing listens there
+        registry = wire.schema_registry.model_copy(update={"url": gone})
+        healthy = runtime.settings
+        runtime.settings = healthy.model_copy(update={"schema_registry": registry})
+        worker = build_ingest_worker(runtime)
+        with pytest.raises(SchemaRegistryError, match=f"schema registry at {gone}"):
+            worker.run()  # the first batch raises: nothing is committed
+        assert read_topic(runtime.settings, runtime.topic("dead_letter"), expect=0) == []
+        # a restarted worker, the registry back, reads the same record again and stores it
+        runtime.settings = healthy
+        with running(build_ingest_worker(runtime)):
+            wait_for(lambda: load(runtime, "ip", IPv4Address(IP)).attrs.get("os"))
+
+
 def _snapshot_schema(*extra: dict[str, Any]) -> Schema:
     base = json.loads(default_registry().current[SNAPSHOT_SCHEMA].text)
     return Schema.from_json({**base, "fields": [*base["fields"], *extra]})
