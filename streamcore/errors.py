@@ -21,6 +21,7 @@
     │   ├── TransientStateError     worth retrying (timeouts, unavailable, overloaded)
     │   └── PermanentStateError     retrying won't help (rejected statement, bad value)
     ├── WorkerStalledError      transient failures outlasted the retry budget: exit, restart
+    ├── SchemaRegistryError     the schema registry refused a schema or could not be reached
     └── DevServerError          the local development servers could not be set up or run
 
 A ``DataPointError`` may carry the raw Kafka record it came from, so the dead-letter writer
@@ -184,6 +185,10 @@ class PermanentStateError(StateError):
 class WorkerStalledError(StreamcoreError):
     """A worker kept failing past its retry budget; the process exits non-zero so its
     supervisor (Kubernetes) restarts it."""
+
+
+class SchemaRegistryError(StreamcoreError):
+    """The schema registry refused a schema (incompatible, not registered) or did not answer."""
 
 
 class DevServerError(StreamcoreError):

@@ -18,6 +18,7 @@ from typing import Any
 
 from streamcore.codec.tasks import TaskEncoder
 from streamcore.kafka.clients import DeliveryReport, make_producer
+from streamcore.kafka.registry import topic_framing
 from streamcore.limits import TaskValidator
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
@@ -53,7 +54,7 @@ class DataPointProducer:
         self._on_error = on_error
         self._on_delivery = on_delivery
         self.validator = TaskValidator(model_spec, settings.limits.limits())
-        self._encoder = TaskEncoder(model_spec)
+        self._encoder = TaskEncoder(model_spec, framing=topic_framing(settings, self.topic))
         self._producer = make_producer(settings.kafka, self._report, **producer_options)
         self._since_poll = 0
 

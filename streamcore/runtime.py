@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from streamcore.codec.framing import Framing
 from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder, TaskEncoder
 from streamcore.config import AppConfig
 from streamcore.config.platform import PlatformConfig
@@ -39,6 +40,7 @@ from streamcore.ingest.worker import (
 from streamcore.kafka.clients import DeliveryReport, make_producer
 from streamcore.kafka.consumer import BatchConsumer, Partition
 from streamcore.kafka.reader import TopicReader
+from streamcore.kafka.registry import topic_framing
 from streamcore.kafka.transactions import TransactionalOutput
 from streamcore.limits import Limits, TaskValidator
 from streamcore.metrics import (
@@ -71,10 +73,12 @@ class TaskCodec:
     """Decoding with validation (model, ``limits``, expiry), encoding of validated tasks:
     both halves of the wire. An encoded task over the message limit is refused too."""
 
-    def __init__(self, config: AppConfig, limits: Limits | None = None) -> None:
+    def __init__(
+        self, config: AppConfig, limits: Limits | None = None, framing: Framing | None = None
+    ) -> None:
         self._validator = TaskValidator(config.model_spec, limits)
-        self._decoder = TaskDecoder(config.model_spec, check=self._validator)
-        self._encoder = TaskEncoder(config.model_spec)
+        self._decoder = TaskDecoder(config.model_spec, check=self._validator, framing=framing)
+        self._encoder = TaskEncoder(config.model_spec, framing=framing)
         self.decode = self._decoder.decode
 
     def encode(self, task: DataPointTask) -> bytes:
@@ -157,7 +161,9 @@ def build_ingest_worker(
             enforce_max_items=settings.worker.enforce_max_items,
             links=links,
         ),
-        codec=TaskCodec(runtime.config, settings.limits.limits()),
+        codec=TaskCodec(
+            runtime.config, settings.limits.limits(), topic_framing(settings, input_topic)
+        ),
         dead_letters=DeadLetterCodec(),
         store=store,
         consumer_factory=consumer,
@@ -359,6 +365,7 @@ def build_snapshot_worker(  # noqa: PLR0913, PLR0917 (callers pass the first one
     from streamcore.metrics import SnapshotMetrics
     from streamcore.snapshot.engine import Snapshotter
     from streamcore.snapshot.hooks import SnapshotHooks
+    from streamcore.snapshot.messages import SnapshotCodec
     from streamcore.snapshot.runs import RunTrigger
     from streamcore.snapshot.schedule import SnapshotSchedule
     from streamcore.snapshot.worker import SnapshotTopics, SnapshotWorker
@@ -404,7 +411,8 @@ def build_snapshot_worker(  # noqa: PLR0913, PLR0917 (callers pass the first one
             f"{runtime.app_name}.snapshots.{instance}",
             settings.worker.transaction_timeout_ms,
         ),
-        task_encoder=TaskEncoder(config.model_spec),
+        task_encoder=TaskEncoder(config.model_spec, framing=topic_framing(settings, topics.input)),
+        snapshot_codec=SnapshotCodec(framing=topic_framing(settings, topics.snapshots)),
         topics=topics,
         retention_seconds=snapshot_retention_seconds(config),
         instance=instance,

@@ -23,6 +23,8 @@ DEV_PORT_BASE_ENV = "STREAMCORE_DEV_PORT_BASE"
 defaults below that point at them."""
 DEV_KAFKA_OFFSET = 92
 DEV_CASSANDRA_OFFSET = 42
+DEV_REGISTRY_PORT = 19081
+DEV_REGISTRY_OFFSET = 81
 
 
 def dev_port(offset: int, default: int) -> int:
@@ -107,6 +109,44 @@ class TopicSettings(BaseModel):
         """The topic of ``role`` (input, control, ...) for the application ``app_name``."""
         configured: str | None = getattr(self, role)
         return configured or f"{app_name}.{role.replace('_', '-')}"
+
+
+def _dev_registry_url() -> str:
+    port = dev_port(DEV_REGISTRY_OFFSET, DEV_REGISTRY_PORT)
+    return f"http://127.0.0.1:{port}/apis/ccompat/v7"
+
+
+class SchemaRegistrySettings(BaseModel):
+    """Which Avro framing the task and snapshot topics carry, and the registry it needs.
+
+    ``single-object`` (the default) needs no registry: each message names its writer schema
+    by fingerprint. ``confluent`` is the wire format of Confluent's serializers (magic byte
+    0, 4-byte schema id, Avro body), for Kafka Connect, ksqlDB, Flink and kcat; the schemas
+    are registered by ``streamcore setup`` under ``<topic>-value``.
+    """
+
+    wire_format: Literal["single-object", "confluent"] = "single-object"
+    url: str = Field(
+        default_factory=_dev_registry_url,
+        description="The registry's Confluent-compatible API (the dev registry's by default).",
+    )
+    username: str | None = None
+    password: SecretStr | None = None
+    compatibility: Literal[
+        "BACKWARD",
+        "BACKWARD_TRANSITIVE",
+        "FORWARD",
+        "FORWARD_TRANSITIVE",
+        "FULL",
+        "FULL_TRANSITIVE",
+        "NONE",
+    ] = "BACKWARD"
+
+    @model_validator(mode="after")
+    def _auth_pair(self) -> Self:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("schema_registry.username and password go together")
+        return self
 
 
 class CassandraSettings(BaseModel):
@@ -408,6 +448,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     cassandra: CassandraSettings = Field(default_factory=CassandraSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
+    schema_registry: SchemaRegistrySettings = Field(default_factory=SchemaRegistrySettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     snapshots: SnapshotSettings = Field(default_factory=SnapshotSettings)

@@ -22,6 +22,13 @@ def _topics_step(settings: Settings, app_name: str, config: AppConfig) -> list[s
     ]
 
 
+def _schemas_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
+    """With the Confluent wire format: the task and snapshot schemas into the registry."""
+    from streamcore.kafka.registry import register_schemas
+
+    return register_schemas(settings, app_name)
+
+
 def _cassandra_step(settings: Settings, app_name: str, config: AppConfig) -> list[str]:
     from streamcore.state.setup import cassandra_setup_step
 
@@ -43,5 +50,6 @@ def _model_step(settings: Settings, app_name: str, config: AppConfig) -> list[st
     return [f"model stored in {cassandra.keyspace}.app_model"]
 
 
-SETUP_STEPS: list[SetupStep] = [_topics_step, _cassandra_step, _model_step]
-"""Run in order by ``setup``: Kafka topics, the Cassandra keyspace and tables, the model."""
+SETUP_STEPS: list[SetupStep] = [_topics_step, _schemas_step, _cassandra_step, _model_step]
+"""Run in order by ``setup``: Kafka topics, registry schemas (Confluent wire format only),
+the Cassandra keyspace and tables, the model."""

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from streamcore.codec.framing import Framing
 from streamcore.codec.tasks import TaskEncoder
 from streamcore.errors import InvalidDataPointError, LimitExceededError, StreamcoreError
 from streamcore.kafka.clients import DeliveryReport, KafkaProducer
@@ -122,12 +123,14 @@ class Publisher:
         model: ModelSpec,
         validator: TaskValidator,
         timeout: float,
+        *,
+        framing: Framing | None = None,
     ) -> None:
         self._producer = producer
         self.topic = topic
         self.model = model
         self.validator = validator
-        self._encoder = TaskEncoder(model)
+        self._encoder = TaskEncoder(model, framing=framing)
         self._timeout = timeout
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="api-producer", daemon=True)

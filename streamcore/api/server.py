@@ -24,6 +24,7 @@ from streamcore.api.archive import RawArchive
 from streamcore.api.publisher import Publisher
 from streamcore.api.services import ApiServices, ControlGateway, Readiness, kafka_control_sender
 from streamcore.config import AppConfig, load_config
+from streamcore.kafka.registry import topic_framing
 from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,14 @@ def build_services(
         lambda _report: None,
         **{"linger.ms": 5, "message.timeout.ms": timeout_ms},
     )
+    input_topic = settings.topics.name("input", app_name)
     publisher = Publisher(
         producer,
-        settings.topics.name("input", app_name),
+        input_topic,
         config.model_spec,
         TaskValidator(config.model_spec, settings.limits.limits()),
         api.produce_timeout_seconds,
+        framing=topic_framing(settings, input_topic),
     )
     client = settings.kafka.client_config()
 

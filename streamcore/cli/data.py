@@ -111,6 +111,7 @@ def setup(config_dir: str, app_name: str, accept_unreadable: bool) -> None:
     (stored data would become unreadable) refused unless --accept-unreadable.
     """
     from streamcore.cli.model import echo_changes, pending_changes
+    from streamcore.errors import SchemaRegistryError
     from streamcore.state.setup import KeyspaceOwnedError
 
     config = load_config_or_exit(config_dir)
@@ -128,7 +129,7 @@ def setup(config_dir: str, app_name: str, accept_unreadable: bool) -> None:
     for step in SETUP_STEPS:
         try:
             lines = step(settings, app_name, config)
-        except KeyspaceOwnedError as exc:
+        except (KeyspaceOwnedError, SchemaRegistryError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         for line in lines:

@@ -7,11 +7,11 @@ import sys
 import click
 
 from streamcore.dev import DevServers
-from streamcore.dev.layout import SecureDevSettings
-from streamcore.dev.servers import SERVER_NAMES
+from streamcore.dev.layout import DevSettings, SecureDevSettings
+from streamcore.dev.servers import ALL_SERVER_NAMES
 from streamcore.errors import DevServerError
 
-_which = click.argument("names", nargs=-1, type=click.Choice(SERVER_NAMES))
+_which = click.argument("names", nargs=-1, type=click.Choice(ALL_SERVER_NAMES))
 _secure = click.option(
     "--secure",
     is_flag=True,
@@ -20,8 +20,12 @@ _secure = click.option(
 )
 
 
-def _servers(secure: bool) -> DevServers:
-    return DevServers(SecureDevSettings()) if secure else DevServers()
+def _servers(secure: bool, *, registry: bool = False) -> DevServers:
+    """``registry`` turns the registry on; without it the environment decides."""
+    settings = SecureDevSettings() if secure else DevSettings()
+    if registry:
+        settings = settings.model_copy(update={"registry": True})
+    return DevServers(settings)
 
 
 @click.group()
@@ -32,12 +36,18 @@ def dev() -> None:
 @dev.command()
 @_which
 @_secure
+@click.option(
+    "--registry",
+    is_flag=True,
+    help="Also start the schema registry (Apicurio, Confluent-compatible API); "
+    "STREAMCORE_DEV_REGISTRY=true does the same.",
+)
 @click.option("--timeout", default=180.0, show_default=True, help="Seconds to wait for each.")
-def up(names: tuple[str, ...], secure: bool, timeout: float) -> None:
+def up(names: tuple[str, ...], secure: bool, registry: bool, timeout: float) -> None:
     """Fetch the jars (once), start the servers and wait until they answer."""
-    servers = _servers(secure)
+    servers = _servers(secure, registry=registry)
     try:
-        for status in servers.up(names or SERVER_NAMES, timeout=timeout):
+        for status in servers.up(names, timeout=timeout):
             click.echo(status.describe())
     except DevServerError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -73,7 +83,7 @@ def secure_client_env(servers: DevServers) -> dict[str, str]:
 @_secure
 def down(names: tuple[str, ...], secure: bool) -> None:
     """Stop the servers that ``up`` started (and nothing else)."""
-    stopped = _servers(secure).down(names or SERVER_NAMES)
+    stopped = _servers(secure).down(names or ALL_SERVER_NAMES)
     click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing to stop")
 
 
@@ -82,7 +92,10 @@ def down(names: tuple[str, ...], secure: bool) -> None:
 @_secure
 def status(names: tuple[str, ...], secure: bool) -> None:
     """Show each server's pid and whether it answers; exit 1 if one is not ready."""
-    statuses = _servers(secure).status(names or SERVER_NAMES)
+    servers = _servers(secure)
+    if not names and servers.process("registry").is_running():
+        names = ALL_SERVER_NAMES  # started with --registry: shown though not enabled
+    statuses = servers.status(names)
     for item in statuses:
         click.echo(item.describe())
     if not all(item.ready for item in statuses):
@@ -90,7 +103,7 @@ def status(names: tuple[str, ...], secure: bool) -> None:
 
 
 @dev.command()
-@click.argument("name", type=click.Choice(SERVER_NAMES))
+@click.argument("name", type=click.Choice(ALL_SERVER_NAMES))
 @_secure
 @click.option("-n", "--lines", default=50, show_default=True)
 def logs(name: str, secure: bool, lines: int) -> None:
@@ -99,7 +112,7 @@ def logs(name: str, secure: bool, lines: int) -> None:
 
 
 # Faults (used by the fault suite, tests/faults): they act only on servers ``up`` started.
-_one = click.argument("name", type=click.Choice(SERVER_NAMES))
+_one = click.argument("name", type=click.Choice(ALL_SERVER_NAMES))
 
 
 @dev.command()
@@ -158,7 +171,6 @@ def prometheus(targets: tuple[str, ...], port: int, interval: str, stop: bool) -
     shipped alert rules (helm/streamcore/files/alerts.yml) are loaded. The binary comes from
     scripts/install-prometheus.sh; config and data go under the dev state directory.
     """
-    from streamcore.dev.layout import DevSettings
     from streamcore.dev.prometheus import ALERT_RULES, DevPrometheus
 
     pairs = []

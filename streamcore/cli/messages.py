@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from streamcore.cli.output import cell, to_json
+from streamcore.codec.framing import Framing
 from streamcore.kafka.consumer import InputRecord
 from streamcore.model.datapoint import DataPointTask
 from streamcore.model.modelspec import ModelSpec
@@ -18,14 +19,15 @@ from streamcore.model.modelspec import ModelSpec
 class MessageDecoder:
     """Decodes the records of one topic role: ``input``, ``dead_letter`` or ``snapshots``."""
 
-    def __init__(self, role: str, model: ModelSpec) -> None:
+    def __init__(self, role: str, model: ModelSpec, framing: Framing | None = None) -> None:
+        """``framing``: the topic's (``kafka.registry.topic_framing``), if not single-object."""
         from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder
         from streamcore.snapshot.messages import SnapshotCodec
 
         self.role = role
-        self._tasks = TaskDecoder(model)
+        self._tasks = TaskDecoder(model, framing=framing)
         self._letters = DeadLetterCodec()
-        self._snapshots = SnapshotCodec()
+        self._snapshots = SnapshotCodec(framing=framing)
 
     def fields(self, record: InputRecord) -> dict[str, Any]:
         """The message as a JSON-able dict, with where it sits in the topic."""

@@ -318,11 +318,14 @@ def tail(  # click passes the options by name
     from streamcore.cli.messages import MessageDecoder
     from streamcore.errors import StreamcoreError
     from streamcore.kafka.reader import TopicReader
+    from streamcore.kafka.registry import TOPIC_SCHEMAS, topic_framing
 
     config = load_config_or_exit(config_dir)
     settings = Settings()
     name = settings.topics.name(TAIL_TOPICS[topic], app_name)
-    decoder = MessageDecoder(TAIL_TOPICS[topic], config.model_spec)
+    role = TAIL_TOPICS[topic]
+    framing = topic_framing(settings, name) if role in TOPIC_SCHEMAS else None
+    decoder = MessageDecoder(role, config.model_spec, framing)
     out = resolve(fmt)
     client = {**settings.kafka.client_config(), "isolation.level": "read_committed"}
     try:

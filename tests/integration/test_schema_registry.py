@@ -1,0 +1,257 @@
+"""The Confluent wire format against a real schema registry (Apicurio, its ccompat API).
+
+The registry is the dev one when it answers (CI starts it: ``dev up --registry``), else one
+this module starts on a free port with its own state (jar cache shared). Each test uses its
+own application, so its own subjects (``<app>.input-value``, ``<app>.snapshots-value``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from confluent_kafka import Producer
+from confluent_kafka.schema_registry import Schema as RegistrySchema
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+from role_processes import free_port
+from support import CONFIGS, IN_CI, application, read_topic, running, wait_for
+
+from streamcore.cli import main
+from streamcore.cli.messages import MessageDecoder
+from streamcore.codec.avro import AvroCodec
+from streamcore.codec.framing import ConfluentFraming
+from streamcore.codec.schemas import Schema, SchemaRegistry, default_registry
+from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder, TaskEncoder
+from streamcore.dev import DevServers, DevSettings
+from streamcore.dev.registry import registry_answers, registry_url
+from streamcore.errors import DevServerError, SchemaRegistryError
+from streamcore.kafka.consumer import InputRecord
+from streamcore.kafka.registry import RegistryIds, register_schemas, subject, topic_framing
+from streamcore.model.datapoint import DataPoint, DataPointTask
+from streamcore.module.loader import load_modules
+from streamcore.producer import DataPointProducer
+from streamcore.runtime import Runtime, build_ingest_worker, build_snapshot_worker, make_snapshots
+from streamcore.settings import SchemaRegistrySettings, Settings
+from streamcore.snapshot.messages import SNAPSHOT_SCHEMA, SnapshotCodec
+from streamcore.state.snapshots import SnapshotStore
+
+IP = "192.0.2.9"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a running registry's Confluent-compatible API."""
+    dev = DevSettings()
+    if registry_answers(dev.registry_port):
+        yield registry_url(dev.registry_port)
+        return
+    own = DevSettings(
+        state_dir=tmp_path_factory.mktemp("registry"),
+        registry_port=free_port(),
+        registry_management_port=free_port(),
+        registry=True,
+    )
+    servers = DevServers(own)
+    try:
+        servers.up(("registry",))
+    except DevServerError as exc:
+        if IN_CI:
+            pytest.fail(f"schema registry unavailable under CI: {exc}")
+        pytest.skip(f"schema registry unavailable: {exc}")
+    try:
+        yield servers.registry_url()
+    finally:
+        servers.down(("registry",))
+
+
+@pytest.fixture
+def wire(settings: Settings, registry: str) -> Settings:
+    """The test settings in the Confluent wire format."""
+    chosen = SchemaRegistrySettings(wire_format="confluent", url=registry)
+    return settings.model_copy(update={"schema_registry": chosen})
+
+
+def load(runtime: Runtime, etype: str, eid: Any) -> Any:
+    (record,) = runtime.store().load([(etype, eid)])
+    return record
+
+
+def os_task(ip: str, os_name: str) -> DataPointTask:
+    now = datetime.now(UTC)
+    return DataPointTask("ip", ip, [DataPoint("ip", ip, "os", os_name, t1=now, t2=now, c=1.0)])
+
+
+def test_flow_in_the_wire_format_reads_back_with_confluents_deserializer(
+    wire: Settings, registry: str, app_name: str, keyspace: str
+) -> None:
+    lines = register_schemas(wire, app_name)
+    assert len(lines) == 2 and all(": registered (id" in line for line in lines), lines
+    with application(wire, app_name, keyspace, config="snapshots") as runtime:
+        with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
+            p.send(os_task(IP, "linux"))
+        (sent,) = read_topic(runtime.settings, runtime.topic("input"), expect=1)
+        ids = RegistryIds(wire.schema_registry)
+        task_text = default_registry().current["streamcore.DataPointTask"].text
+        task_id = ids.id_of(subject(runtime.topic("input")), task_text)
+        assert sent.value()[:5] == b"\x00" + task_id.to_bytes(4, "big")
+
+        with running(build_ingest_worker(runtime)):
+            wait_for(lambda: load(runtime, "ip", IPv4Address(IP)).attrs.get("os"))
+
+        loaded = load_modules(runtime.config.platform_config(app_name, 0))
+        worker = build_snapshot_worker(runtime, loaded.registrar.registry, trigger=False)
+        store = SnapshotStore(runtime.session, keyspace, runtime.config.model_spec)
+        run = make_snapshots(runtime)
+        with running(worker):
+            wait_for(lambda: worker.stats.runs_finalized == 1)
+        assert store.progress(run)[0] == runtime.settings.snapshots.tasks_per_run
+
+        topic = runtime.topic("snapshots")
+        (published,) = read_topic(runtime.settings, topic, expect=1)
+        # the producer's task and the risk module's derived one, both in the wire format
+        tasks = read_topic(runtime.settings, runtime.topic("input"), expect=2)
+        decoder = TaskDecoder(runtime.config.model_spec, framing=topic_framing(wire, sent.topic()))
+        assert {decoder.decode(m.value()).data_points[0].attr for m in tasks} == {"os", "risk"}
+
+    value = published.value()
+    assert value[:1] == b"\x00"  # Confluent magic byte, then the schema id
+    # what `streamcore tail snapshots` shows, in the format the settings name
+    tail = MessageDecoder("snapshots", runtime.config.model_spec, topic_framing(wire, topic))
+    shown = tail.fields(InputRecord(topic, 0, 0, published.key(), value, 0))
+    assert (shown["etype"], shown["eid"], shown["values"]["os"]) == ("ip", IP, "linux"), shown
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}))
+    snapshot = deserialize(value, SerializationContext(topic, MessageField.VALUE))
+    assert (snapshot["etype"], snapshot["eid"]) == ("ip", IP)
+    assert json.loads(snapshot["values"])["os"] == "linux"
+    assert snapshot["time"] == run
+
+
+def test_a_record_in_the_other_format_is_dead_lettered(
+    wire: Settings, app_name: str, keyspace: str
+) -> None:
+    register_schemas(wire, app_name)
+    with application(wire, app_name, keyspace, config="snapshots") as runtime:
+        single_object = TaskEncoder(runtime.config.model_spec).encode(os_task("192.0.2.8", "bsd"))
+        raw = Producer(runtime.settings.kafka.client_config())
+        raw.produce(runtime.topic("input"), key=b"single-object", value=single_object)
+        raw.flush(10)
+        with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
+            p.send(os_task(IP, "linux"))
+
+        with running(build_ingest_worker(runtime)):
+            wait_for(lambda: load(runtime, "ip", IPv4Address(IP)).attrs.get("os"))
+            (letter,) = read_topic(runtime.settings, runtime.topic("dead_letter"), expect=1)
+
+    decoded = DeadLetterCodec().decode(letter.value())
+    assert (decoded.key, decoded.reason) == (b"single-object", "undecodable")
+    assert "not in the Confluent wire format" in decoded.message
+    assert decoded.value == single_object
+
+
+def test_an_unreachable_registry_stops_the_worker_rather_than_dead_letter(
+    wire: Settings, app_name: str, keyspace: str
+) -> None:
+    register_schemas(wire, app_name)
+    with application(wire, app_name, keyspace, config="snapshots") as runtime:
+        with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
+            p.send(os_task(IP, "linux"))
+        gone = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"  # nothing listens there
+        registry = wire.schema_registry.model_copy(update={"url": gone})
+        healthy = runtime.settings
+        runtime.settings = healthy.model_copy(update={"schema_registry": registry})
+        worker = build_ingest_worker(runtime)
+        with pytest.raises(SchemaRegistryError, match=f"schema registry at {gone}"):
+            worker.run()  # the first batch raises: nothing is committed
+        assert read_topic(runtime.settings, runtime.topic("dead_letter"), expect=0) == []
+        # a restarted worker, the registry back, reads the same record again and stores it
+        runtime.settings = healthy
+        with running(build_ingest_worker(runtime)):
+            wait_for(lambda: load(runtime, "ip", IPv4Address(IP)).attrs.get("os"))
+
+
+def _snapshot_schema(*extra: dict[str, Any]) -> Schema:
+    base = json.loads(default_registry().current[SNAPSHOT_SCHEMA].text)
+    return Schema.from_json({**base, "fields": [*base["fields"], *extra]})
+
+
+def test_schema_evolution_through_the_registry(wire: Settings, app_name: str) -> None:
+    register_schemas(wire, app_name)  # v1: the shipped Snapshot schema
+    name = subject(wire.topics.name("snapshots", app_name))
+    ids = RegistryIds(wire.schema_registry)
+    framing = ConfluentFraming(ids, name)
+    run = datetime.now(UTC).replace(microsecond=0)
+    old = SnapshotCodec(framing=framing).encode("ip", IP, run, '{"os": "linux"}')
+
+    # A compatible v2 (a new field with a default) is accepted under BACKWARD ...
+    v2 = _snapshot_schema({"name": "source", "type": "string", "default": "streamcore"})
+    assert "registered" in ids.register(name, v2, "BACKWARD")
+    v2_registry = SchemaRegistry()
+    v2_registry.add(v2, current=True)
+    reader = AvroCodec(v2_registry, SNAPSHOT_SCHEMA, ConfluentFraming(ids, name))
+    # ... and a v2 reader still reads the v1 record, the new field at its default.
+    assert reader.decode(old) == {
+        "etype": "ip",
+        "eid": IP,
+        "time": run,
+        "values": '{"os": "linux"}',
+        "source": "streamcore",
+    }
+    new = reader.encode({"etype": "ip", "eid": IP, "time": run, "values": "{}", "source": "x"})
+    assert new[:5] != old[:5]  # another schema id
+    assert reader.decode(new)["source"] == "x"
+
+    # An incompatible v3 (a new field without a default) is refused by the registry.
+    v3 = _snapshot_schema({"name": "owner", "type": "string"})
+    with pytest.raises(SchemaRegistryError, match=r"refused streamcore\.Snapshot as incompatible"):
+        ids.register(name, v3, "BACKWARD")
+
+
+def test_setup_registers_idempotently_and_reports_a_refused_schema(
+    wire: Settings, registry: str, app_name: str, keyspace: str, tmp_path: Path
+) -> None:
+    def setup() -> Any:
+        env = {
+            "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": wire.kafka.bootstrap_servers,
+            "STREAMCORE_CASSANDRA__PORT": str(wire.cassandra.port),
+            "STREAMCORE_CASSANDRA__KEYSPACE": keyspace,
+            "STREAMCORE_SCHEMA_REGISTRY__WIRE_FORMAT": "confluent",
+            "STREAMCORE_SCHEMA_REGISTRY__URL": registry,
+        }
+        config = str(CONFIGS / "snapshots")
+        return CliRunner().invoke(main, ["setup", config, "--app-name", app_name], env=env)
+
+    input_subject = subject(wire.topics.name("input", app_name))
+    snapshots_subject = subject(wire.topics.name("snapshots", app_name))
+    client = SchemaRegistryClient({"url": registry})
+    # Something else already registered under the snapshots subject, that the shipped
+    # Snapshot schema can't read (BACKWARD): setup must say so, not pass.
+    narrow = {"type": "record", "name": "Snapshot", "namespace": "streamcore", "fields": []}
+    client.register_schema(snapshots_subject, RegistrySchema(json.dumps(narrow), "AVRO"))
+
+    refused = setup()
+    assert refused.exit_code == 1, refused.output
+    assert f"error: {snapshots_subject}: the registry refused streamcore.Snapshot" in (
+        refused.output
+    )
+    assert "incompatible" in refused.output
+    assert client.get_versions(input_subject) == [1]  # the subject before it went in
+
+    client.delete_subject(snapshots_subject, permanent=False)
+    client.delete_subject(snapshots_subject, permanent=True)
+    first = setup()
+    assert first.exit_code == 0, first.output
+    assert f"schema {input_subject}: exists" in first.output
+    assert f"schema {snapshots_subject}: registered" in first.output
+    again = setup()
+    assert again.exit_code == 0, again.output
+    assert f"schema {snapshots_subject}: exists" in again.output
+    assert client.get_compatibility(snapshots_subject) == "BACKWARD"
+    assert client.get_versions(snapshots_subject) == [1]
