@@ -17,11 +17,13 @@
     │       ├── HookTargetKindError     the attribute's kind does not fit the hook
     │       ├── DuplicateHookError      the same callback twice in the same context
     │       └── HookCycleError          correlation hooks that depend on each other
+    ├── TransientError          a server the batch needs can't answer now: retried with backoff
     ├── StateError              Cassandra rejected or failed a read/write
-    │   ├── TransientStateError     worth retrying (timeouts, unavailable, overloaded)
+    │   ├── TransientStateError     a TransientError (timeouts, unavailable, overloaded)
     │   └── PermanentStateError     retrying won't help (rejected statement, bad value)
     ├── WorkerStalledError      transient failures outlasted the retry budget: exit, restart
     ├── SchemaRegistryError     the schema registry refused a schema or could not be reached
+    │   └── RegistryUnavailableError  a TransientError: unreachable, or failed (5xx)
     └── DevServerError          the local development servers could not be set up or run
 
 A ``DataPointError`` may carry the raw Kafka record it came from, so the dead-letter writer
@@ -163,11 +165,17 @@ class HookCycleError(HookRegistrationError):
     """Correlation hooks whose ``depends_on``/``may_change`` form a cycle."""
 
 
+class TransientError(StreamcoreError):
+    """A server the batch needs could not answer now, through no fault of the records: the
+    same batch may succeed later, so it is retried with backoff and nothing is committed or
+    dead-lettered meanwhile (``batch.retry.RetryPolicy``)."""
+
+
 class StateError(StreamcoreError):
     """A read or write of entity state in Cassandra failed."""
 
 
-class TransientStateError(StateError):
+class TransientStateError(StateError, TransientError):
     """Cassandra could not answer now (timeout, replicas unavailable, overloaded, no host):
     the same request may succeed later, so the batch is retried with backoff."""
 
@@ -189,6 +197,11 @@ class WorkerStalledError(StreamcoreError):
 
 class SchemaRegistryError(StreamcoreError):
     """The schema registry refused a schema (incompatible, not registered) or did not answer."""
+
+
+class RegistryUnavailableError(SchemaRegistryError, TransientError):
+    """The schema registry could not be reached, timed out or failed (5xx): a worker
+    decoding a batch waits it out like a Cassandra outage."""
 
 
 class DevServerError(StreamcoreError):

@@ -2,8 +2,10 @@
 
 Two kinds of transient failure, one episode clock:
 
-- ``TransientStateError`` (Cassandra timed out, unavailable, overloaded): the batch in
-  hand is retried as it is (``RetryPolicy.run``), its records stay the same;
+- a ``TransientError``: Cassandra timed out, unavailable or overloaded
+  (``TransientStateError``), or the schema registry unreachable
+  (``RegistryUnavailableError``): the batch in hand is retried as it is
+  (``RetryPolicy.run``), its records stay the same;
 - a Kafka transaction that failed without being fatal: the batch is rewound and polled
   again (the partitions may have moved), and ``RetryPolicy.failed`` waits before that.
 
@@ -24,14 +26,15 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
-from streamcore.errors import TransientStateError, WorkerStalledError
+from streamcore.errors import RegistryUnavailableError, TransientError, WorkerStalledError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RETRY_REASONS = ("state", "transaction")
-"""The ``reason`` of a retried batch: a Cassandra state call, or a Kafka transaction."""
+RETRY_REASONS = ("state", "registry", "transaction")
+"""The ``reason`` of a retried batch: a Cassandra state call, the schema registry, or a
+Kafka transaction."""
 
 
 class RetryPolicy:
@@ -55,10 +58,10 @@ class RetryPolicy:
         self._last = ""
 
     def run(self, attempt: Callable[[], T]) -> T:
-        """``attempt()``, retried on ``TransientStateError`` until it succeeds, the
+        """``attempt()``, retried on ``TransientError`` until it succeeds, the
         budget is spent (``WorkerStalledError``) or the worker stops (the error raises)."""
         retrying = Retrying(
-            retry=retry_if_exception_type(TransientStateError),
+            retry=retry_if_exception_type(TransientError),
             wait=self._wait,
             stop=self._give_up,
             sleep=self._sleep,
@@ -67,7 +70,7 @@ class RetryPolicy:
         )
         try:
             result = retrying(attempt)
-        except TransientStateError as exc:
+        except TransientError as exc:
             if self._stopping.is_set():
                 raise
             raise self._stalled(exc) from exc
@@ -95,6 +98,11 @@ class RetryPolicy:
         self._since, self._attempts = None, 0
 
     @property
+    def last_failure(self) -> str:
+        """What the latest failed attempt raised, with its reason ("" when none yet)."""
+        return self._last
+
+    @property
     def failing_since(self) -> float | None:
         """When the current episode started (the policy's clock), None when healthy."""
         return self._since
@@ -112,7 +120,8 @@ class RetryPolicy:
 
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
-        self._note("state", exc if exc is not None else RuntimeError("unknown"))
+        reason = "registry" if isinstance(exc, RegistryUnavailableError) else "state"
+        self._note(reason, exc if exc is not None else RuntimeError("unknown"))
 
     def _give_up(self, _state: RetryCallState) -> bool:
         return self._stopping.is_set() or self._over_budget()

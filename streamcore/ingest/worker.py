@@ -11,7 +11,8 @@ Error policy, in one place (``process_batch`` and ``run``):
   raises on it, a write Cassandra refuses for that entity, a derivation chain over
   ``max_hops``) is dead-lettered with the reason and the partition moves on; the entity
   is rebuilt from its stored state without that task;
-- *transient* trouble (Cassandra timeouts, a failed transaction) is retried with backoff
+- *transient* trouble (Cassandra timeouts, an unreachable schema registry, a failed
+  transaction) is retried with backoff
   (``retry.py``), and past the retry budget the worker exits non-zero;
 - anything else is a bug: the worker exits non-zero rather than guess.
 """
@@ -36,6 +37,7 @@ from streamcore.errors import (
     PermanentStateError,
     RawRecord,
     SchemaRegistryError,
+    TransientError,
     TransientStateError,
 )
 from streamcore.ingest.cache import EntityCache, EntityKey
@@ -194,7 +196,7 @@ class IngestWorker:
                 raise
             self.retry.failed("transaction", exc)
             return None
-        except TransientStateError:  # only when stopping: leave it for the next owner
+        except TransientError:  # only when stopping: leave it for the next owner
             self.consumer.rewind(first_offsets(records))
             return None
 
@@ -318,8 +320,8 @@ class IngestWorker:
             except DataPointError as exc:
                 result.dead_letters.append(self._letter(exc, raw))
                 continue
-            except SchemaRegistryError:  # the registry, not the record: nothing committed
-                raise
+            except SchemaRegistryError:  # the registry, not the record: never dead-lettered
+                raise  # unreachable: retried (a TransientError); refusing us (401): exit
             except Exception as exc:  # a decoder bug must not stop the partition either
                 error = InvalidDataPointError(f"could not decode: {exc!r}", raw)
                 result.dead_letters.append(self._letter(error, raw))

@@ -16,7 +16,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError as ClientE
 
 from streamcore.codec.framing import ConfluentFraming, Framing
 from streamcore.codec.schemas import Schema, default_registry
-from streamcore.errors import SchemaRegistryError
+from streamcore.errors import RegistryUnavailableError, SchemaRegistryError
 from streamcore.settings import SchemaRegistrySettings, Settings
 
 TOPIC_SCHEMAS = {"input": "streamcore.DataPointTask", "snapshots": "streamcore.Snapshot"}
@@ -96,7 +96,15 @@ class RegistryIds:
         return f"schema {name}: registered (id {schema_id}, compatibility {level})"
 
     def _failed(self, exc: Exception) -> SchemaRegistryError:
-        return SchemaRegistryError(f"schema registry at {self.url}: {exc}")
+        """A refusal (4xx) is final; no answer, or a failure of the registry's own (5xx),
+        may pass: ``RegistryUnavailableError``, which a worker retries with backoff."""
+        status = exc.http_status_code if isinstance(exc, ClientError) else None
+        kind = (
+            SchemaRegistryError
+            if status is not None and 400 <= status < 500
+            else (RegistryUnavailableError)
+        )
+        return kind(f"schema registry at {self.url}: {exc}")
 
 
 def topic_framing(settings: Settings, topic: str) -> Framing | None:

@@ -8,11 +8,15 @@ own application, so its own subjects (``<app>.input-value``, ``<app>.snapshots-v
 from __future__ import annotations
 
 import json
+import socket
+import socketserver
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -156,25 +160,76 @@ def test_a_record_in_the_other_format_is_dead_lettered(
     assert decoded.value == single_object
 
 
-def test_an_unreachable_registry_stops_the_worker_rather_than_dead_letter(
+class Forwarder:
+    """A TCP relay from a local port to the registry: the registry "comes back" at an
+    address that refused connections before."""
+
+    def __init__(self, port: int, target: str) -> None:
+        parsed = urlsplit(target)
+        self.target = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), self._handler())
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _handler(self) -> type[socketserver.BaseRequestHandler]:
+        target = self.target
+
+        class Relay(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                with socket.create_connection(target) as upstream:
+                    pipe = threading.Thread(
+                        target=_copy, args=(upstream, self.request), daemon=True
+                    )
+                    pipe.start()
+                    _copy(self.request, upstream)
+                    pipe.join(10)
+
+        return Relay
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _copy(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            sink.sendall(chunk)
+        sink.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def test_an_unreachable_registry_is_waited_out_not_dead_lettered(
     wire: Settings, app_name: str, keyspace: str
 ) -> None:
     register_schemas(wire, app_name)
+    port = free_port()  # nothing listens there until the relay starts
+    registry = wire.schema_registry.model_copy(
+        update={
+            "url": wire.schema_registry.url.replace(
+                urlsplit(wire.schema_registry.url).netloc, f"127.0.0.1:{port}"
+            )
+        }
+    )
     with application(wire, app_name, keyspace, config="snapshots") as runtime:
         with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
             p.send(os_task(IP, "linux"))
-        gone = f"http://127.0.0.1:{free_port()}/apis/ccompat/v7"  # nothing listens there
-        registry = wire.schema_registry.model_copy(update={"url": gone})
-        healthy = runtime.settings
-        runtime.settings = healthy.model_copy(update={"schema_registry": registry})
-        worker = build_ingest_worker(runtime)
-        with pytest.raises(SchemaRegistryError, match=f"schema registry at {gone}"):
-            worker.run()  # the first batch raises: nothing is committed
+        runtime.settings = runtime.settings.model_copy(update={"schema_registry": registry})
+        with running(build_ingest_worker(runtime)) as worker:
+            # The batch can't be decoded: retried with backoff, the worker stays up,
+            # nothing is stored, dead-lettered or committed.
+            wait_for(lambda: worker.retry.failing_since is not None)
+            assert "schema registry at" in worker.retry.last_failure
+            assert read_topic(runtime.settings, runtime.topic("dead_letter"), expect=0) == []
+            assert load(runtime, "ip", IPv4Address(IP)).attrs.get("os") is None
+            relay = Forwarder(port, wire.schema_registry.url)
+            try:
+                wait_for(lambda: load(runtime, "ip", IPv4Address(IP)).attrs.get("os"))
+                wait_for(lambda: worker.retry.failing_since is None)
+            finally:
+                relay.close()
         assert read_topic(runtime.settings, runtime.topic("dead_letter"), expect=0) == []
-        # a restarted worker, the registry back, reads the same record again and stores it
-        runtime.settings = healthy
-        with running(build_ingest_worker(runtime)):
-            wait_for(lambda: load(runtime, "ip", IPv4Address(IP)).attrs.get("os"))
 
 
 def _snapshot_schema(*extra: dict[str, Any]) -> Schema:

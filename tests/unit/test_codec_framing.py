@@ -7,13 +7,21 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from confluent_kafka.schema_registry.error import SchemaRegistryError as ClientError
 
 from streamcore.codec.framing import ConfluentFraming
 from streamcore.codec.schemas import default_registry
 from streamcore.codec.tasks import TaskDecoder, TaskEncoder
 from streamcore.config.samples import example_model
-from streamcore.errors import DecodeError, SchemaRegistryError
+from streamcore.errors import (
+    DecodeError,
+    RegistryUnavailableError,
+    SchemaRegistryError,
+    TransientError,
+)
+from streamcore.kafka.registry import RegistryIds
 from streamcore.model.datapoint import DataPoint, DataPointTask
+from streamcore.settings import SchemaRegistrySettings
 from streamcore.snapshot.messages import SnapshotCodec
 
 
@@ -89,3 +97,31 @@ def test_an_unregistered_schema_names_setup() -> None:
     codec = SnapshotCodec(framing=ConfluentFraming(FakeRegistry(), "app.snapshots-value"))
     with pytest.raises(SchemaRegistryError, match="not registered"):
         codec.encode("ip", "192.0.2.1", datetime(2026, 1, 1, tzinfo=UTC), "{}")
+
+
+@pytest.mark.parametrize(
+    ("raised", "transient"),
+    [
+        (ConnectionRefusedError("connection refused"), True),
+        (TimeoutError("read timed out"), True),
+        (ClientError(503, 50301, "storage unavailable"), True),
+        (ClientError(401, 40101, "unauthorized"), False),
+        (ClientError(422, 42201, "invalid schema"), False),
+    ],
+)
+def test_registry_errors_the_worker_waits_out_and_those_it_stops_for(
+    raised: Exception, transient: bool
+) -> None:
+    """No answer or a 5xx may pass (the worker retries with backoff); a refusal of ours
+    (4xx) would refuse every record again: never retried, never the record's fault."""
+
+    class Client:
+        def get_schema(self, schema_id: int) -> object:
+            raise raised
+
+    ids = RegistryIds(SchemaRegistrySettings(url="http://127.0.0.1:1/apis/ccompat/v7"))
+    ids.client = Client()  # type: ignore[assignment]
+    with pytest.raises(SchemaRegistryError, match="schema registry at http://127.0.0.1:1") as info:
+        ids.schema_of(7)
+    assert isinstance(info.value, TransientError) is transient
+    assert isinstance(info.value, RegistryUnavailableError) is transient

@@ -24,6 +24,7 @@ def test_retry_and_refusal_reasons_start_at_zero() -> None:
     retries = series(metrics.registry, "streamcore_ingest_retries_total")
     assert retries == {
         frozenset({("reason", "state")}): 0.0,
+        frozenset({("reason", "registry")}): 0.0,
         frozenset({("reason", "transaction")}): 0.0,
     }
     refused = series(metrics.registry, "streamcore_control_refused_total")
