@@ -40,6 +40,7 @@ from streamcore.model.spec import (
 )
 from streamcore.state.encoding import jsonable
 from streamcore.state.master import master_record
+from streamcore.state.reads import EntityReads
 
 _SORT = re.compile(r"^([a-zA-Z_][a-zA-Z0-9_]*)(?::(-?1))?$")
 _SORTABLE = {"tag", "binary", "string", "int", "int64", "float", "ipv4", "ipv6", "mac", "time"}
@@ -51,9 +52,13 @@ class EntityService:
     def __init__(self, services: ApiServices) -> None:
         self.services = services
         self.model = services.config.model_spec
-        self.reads = services.reads
         self.scan_limit = services.settings.api.scan_limit
         self.raw_days = services.raw_retention_seconds // 86400 + 1
+
+    @property
+    def reads(self) -> EntityReads:
+        """``NotSetUpError`` (a 503) until the application is set up."""
+        return self.services.reads
 
     # Path and query checks -------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,15 @@ from prometheus_client import CollectorRegistry
 from streamcore.api.app import create_app
 from streamcore.api.archive import RawArchive
 from streamcore.api.publisher import Publisher
-from streamcore.api.services import ApiServices, ControlGateway, Readiness, kafka_control_sender
+from streamcore.api.services import (
+    ApiServices,
+    ControlGateway,
+    Readiness,
+    kafka_control_sender,
+    missing_setup,
+)
 from streamcore.config import AppConfig, load_config
+from streamcore.model.datapoint import DataPoint
 from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,7 +55,7 @@ def build_services(
 ) -> ApiServices:
     from functools import partial
 
-    from streamcore.kafka.clients import make_producer
+    from streamcore.kafka.clients import make_admin, make_producer
     from streamcore.kafka.health import broker_answers
     from streamcore.kafka.lag import group_lag
     from streamcore.limits import TaskValidator
@@ -58,9 +65,6 @@ def build_services(
     settings = settings.for_app(app_name)  # the keyspace derived from the app name
     api = settings.api
     session = open_session(settings.cassandra, request_timeout=api.request_timeout_seconds)
-    reads = EntityReads(
-        session, settings.cassandra.keyspace, config.model_spec, api.request_timeout_seconds
-    )
     timeout_ms = int(api.produce_timeout_seconds * 1000)
     producer = make_producer(
         settings.kafka,
@@ -80,21 +84,44 @@ def build_services(
         if not broker_answers(client, timeout=2.0):
             raise ConnectionError("no broker answered")
 
-    readiness = Readiness({"kafka": kafka_check, "cassandra": reads.ping})
+    def cassandra_check() -> None:
+        from streamcore.state.faults import classified
+
+        try:
+            session.execute("SELECT release_version FROM system.local", timeout=2.0)
+        except Exception as exc:
+            raise classified(exc, "pinging Cassandra") from exc
+
     raw_ttl = raw_retention_seconds(config)
-    archive = RawArchive(reads.archive, raw_ttl)
+
+    def archive_write(points: Sequence[DataPoint], ttl: int) -> None:
+        services.reads.archive(points, ttl)
+
+    archive = RawArchive(archive_write, raw_ttl)
+    readiness = Readiness({})
     services = ApiServices(
         settings=settings,
         config=config,
         config_dir=config_dir,
         app_name=app_name,
-        reads=reads,
         publisher=publisher,
         control=ControlGateway(settings, app_name, kafka_control_sender(settings, app_name)),
         readiness=readiness,
         archive=archive,
         raw_retention_seconds=raw_ttl,
         lag=partial(group_lag, client),
+    )
+    admin = make_admin(settings.kafka)
+    readiness.add("kafka", kafka_check)
+    readiness.add("cassandra", cassandra_check)
+    readiness.add(
+        "setup",
+        services.setup_check(
+            lambda: missing_setup(admin, session, settings, app_name),
+            lambda: EntityReads(
+                session, settings.cassandra.keyspace, config.model_spec, api.request_timeout_seconds
+            ),
+        ),
     )
     services.closers.extend(
         [session.cluster.shutdown, publisher.close, readiness.close, archive.close]

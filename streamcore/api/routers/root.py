@@ -49,7 +49,9 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRouter:
+def router(
+    services: ApiServices, metrics: ApiMetrics, guard: Depends, set_up: Depends
+) -> APIRouter:
     api = APIRouter()
     model = services.config.model_spec
     publisher = services.publisher
@@ -59,7 +61,7 @@ def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRou
         """Health check: a simple 'It works!' response."""
         return HealthCheckResponse()
 
-    @api.post("/datapoints", tags=["Data ingestion"], dependencies=[guard])
+    @api.post("/datapoints", tags=["Data ingestion"], dependencies=[guard, set_up])
     def insert_datapoints(dps: list[DataPointIn], request: Request) -> SuccessResponse:
         """Validate every data-point, then produce one task per entity to the input topic.
 
@@ -83,7 +85,7 @@ def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRou
         services.archive.add(points)  # written off the request path (api/archive.py)
         return SuccessResponse()
 
-    @api.get("/entities", tags=["Entity"])
+    @api.get("/entities", tags=["Entity"], dependencies=[set_up])
     def list_entity_types() -> dict[str, EntityState]:
         """Entity types: their configuration and an estimate of their entity count."""
         return {
