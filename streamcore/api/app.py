@@ -10,6 +10,7 @@ depends on ``require_set_up``) is a 503 with ``{"detail": ...}``, never a 500.
 from __future__ import annotations
 
 import hmac
+import itertools
 import json
 import logging
 import time
@@ -119,6 +120,16 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+_REQUESTS = itertools.count(1)
+_PROCESS = uuid.uuid4().hex[:16]
+
+
+def new_request_id() -> str:
+    """Unique across processes (a random prefix per process) and cheap (a counter: a
+    ``uuid4`` per request cost 3% of the API's CPU under load)."""
+    return f"{_PROCESS}{next(_REQUESTS):016x}"
+
+
 class AccessLog:
     """Per request: the request id (``X-Request-ID``, or a new one, sent back), the route
     metrics and one JSON log line. Plain ASGI (no response buffering), outermost, so a 413
@@ -133,7 +144,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id") or new_request_id()
         start = time.perf_counter()
         status = 500
 

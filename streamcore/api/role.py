@@ -43,22 +43,27 @@ class _Server(uvicorn.Server):
         yield
 
 
+def server_options(api: ApiSettings) -> dict[str, Any]:
+    """uvicorn's options from the ``api`` settings (the bench serves its bare app with them)."""
+    options: dict[str, Any] = {
+        "host": api.host,
+        "port": api.port,
+        "root_path": api.root_path,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": api.produce_timeout_seconds
+        + DRAIN_SECONDS_OVER_PRODUCE_TIMEOUT,
+    }
+    if api.ssl_certfile:
+        options.update(ssl_certfile=api.ssl_certfile, ssl_keyfile=api.ssl_keyfile)
+    return options
+
+
 class ApiServer:
     """uvicorn serving ``app`` on the calling thread until ``stop()``."""
 
     def __init__(self, app: FastAPI, api: ApiSettings) -> None:
-        options: dict[str, Any] = {
-            "host": api.host,
-            "port": api.port,
-            "root_path": api.root_path,
-            "log_config": None,
-            "access_log": False,
-            "timeout_graceful_shutdown": api.produce_timeout_seconds
-            + DRAIN_SECONDS_OVER_PRODUCE_TIMEOUT,
-        }
-        if api.ssl_certfile:
-            options.update(ssl_certfile=api.ssl_certfile, ssl_keyfile=api.ssl_keyfile)
-        self._server = _Server(uvicorn.Config(app, **options))
+        self._server = _Server(uvicorn.Config(app, **server_options(api)))
 
     def run(self) -> None:
         self._server.run()

@@ -30,6 +30,7 @@ from streamcore.api.services import (
     missing_setup,
 )
 from streamcore.config import AppConfig, load_config
+from streamcore.kafka.clients import KafkaProducer
 from streamcore.model.datapoint import DataPoint
 from streamcore.settings import Settings
 
@@ -50,12 +51,26 @@ def raw_retention_seconds(config: AppConfig) -> int:
     return max(1, int(archivation.older_than.total_seconds()))
 
 
+def api_producer(settings: Settings) -> KafkaProducer:
+    """The API's producer: the data-point producer's defaults (acks=all, idempotence),
+    a short linger (a request waits for its acks) and the produce timeout as the message
+    timeout (an unacknowledged request fails, as a 503, when it runs out)."""
+    from streamcore.kafka.clients import make_producer
+
+    timeout_ms = int(settings.api.produce_timeout_seconds * 1000)
+    return make_producer(
+        settings.kafka,
+        lambda _report: None,
+        **{"linger.ms": 5, "message.timeout.ms": timeout_ms},
+    )
+
+
 def build_services(
     settings: Settings, config: AppConfig, config_dir: Path, app_name: str
 ) -> ApiServices:
     from functools import partial
 
-    from streamcore.kafka.clients import make_admin, make_producer
+    from streamcore.kafka.clients import make_admin
     from streamcore.kafka.health import broker_answers
     from streamcore.kafka.lag import group_lag
     from streamcore.limits import TaskValidator
@@ -65,14 +80,8 @@ def build_services(
     settings = settings.for_app(app_name)  # the keyspace derived from the app name
     api = settings.api
     session = open_session(settings.cassandra, request_timeout=api.request_timeout_seconds)
-    timeout_ms = int(api.produce_timeout_seconds * 1000)
-    producer = make_producer(
-        settings.kafka,
-        lambda _report: None,
-        **{"linger.ms": 5, "message.timeout.ms": timeout_ms},
-    )
     publisher = Publisher(
-        producer,
+        api_producer(settings),
         settings.topics.name("input", app_name),
         config.model_spec,
         TaskValidator(config.model_spec, settings.limits.limits()),
