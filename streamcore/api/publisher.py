@@ -21,7 +21,7 @@ from typing import Any
 
 from streamcore.codec.tasks import TaskEncoder
 from streamcore.errors import InvalidDataPointError, LimitExceededError, StreamcoreError
-from streamcore.kafka.clients import DeliveryReport, KafkaProducer
+from streamcore.kafka.clients import KafkaProducer
 from streamcore.limits import TaskValidator
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
@@ -127,10 +127,10 @@ class _Acks:
         if self._on_done is not None:
             self._on_done()
 
-    def __call__(self, report: DeliveryReport) -> None:
+    def __call__(self, error: str | None) -> None:
         with self._lock:
-            if report.error is not None:
-                self.errors.append(report.error)
+            if error is not None:
+                self.errors.append(error)
             self._left -= 1
             last = self._left == 0
         if last:
@@ -192,8 +192,7 @@ class Publisher:
     def publish(self, messages: Sequence[tuple[bytes, bytes]]) -> None:
         """Produce and wait for every acknowledgement; ``PublishError`` otherwise."""
         acks = _Acks(len(messages))
-        for key, value in messages:
-            self._producer.produce(self.topic, key, value, on_delivery=acks)
+        self._producer.produce_all(self.topic, messages, acks)
         if not acks.done.wait(self._timeout):
             raise self._unacknowledged(len(messages))
         self._check(acks)
@@ -212,8 +211,7 @@ class Publisher:
             loop.call_soon_threadsafe(resolve)
 
         acks = _Acks(len(messages), wake)
-        for key, value in messages:
-            self._producer.produce(self.topic, key, value, on_delivery=acks)
+        self._producer.produce_all(self.topic, messages, acks)
         try:
             await asyncio.wait_for(acked, self._timeout)
         except TimeoutError:

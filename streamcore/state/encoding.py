@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address
-from socket import inet_ntoa
 from typing import Any
 
 import orjson
 
 from streamcore.model.datapoint import Link
-from streamcore.model.primitives import MACAddress
+from streamcore.model.primitives import MACAddress, value_text
 
 
 def jsonable(value: Any) -> Any:
@@ -24,8 +23,8 @@ def jsonable(value: Any) -> Any:
         return value
     if isinstance(value, datetime):
         return value.isoformat()
-    if type(value) is IPv4Address:  # the same text as str(), in C (ids of a hot path)
-        return inet_ntoa(value.packed)
+    if type(value) is IPv4Address:
+        return value_text(value)
     if isinstance(value, IPv4Address | IPv6Address | MACAddress):
         return str(value)
     if isinstance(value, Link):
