@@ -261,12 +261,12 @@ class EntityService:
         limit: int = 0,
     ) -> list[dict[str, Any]]:
         found = self.reads.snapshots(etype, eid, t1, t2)
-        found = found[skip : skip + limit] if limit else found[skip:]
-        return [{**values, "_time_created": time.isoformat()} for time, values in found]
+        return _snapshot_documents(found[skip : skip + limit] if limit else found[skip:])
 
     def data(self, etype: str, eid: Any, t1: datetime | None, t2: datetime | None) -> EntityEidData:
+        pending = self.reads.start_snapshots(etype, eid, t1, t2)  # while the record loads
         master = self.master(etype, eid, t1, t2)
-        snapshots = self.snapshots(etype, eid, t1=t1, t2=t2)
+        snapshots = _snapshot_documents(pending())
         return EntityEidData(
             empty=not master and not snapshots, master_record=master, snapshots=snapshots
         )
@@ -381,3 +381,8 @@ def _sort_key(value: Any) -> tuple[int, str, Any]:
 
 
 __all__ = ["EntityService", "FilterError", "parse_json_param"]
+
+
+def _snapshot_documents(found: list[tuple[datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Stored snapshots as DP³ shows them (with ``_time_created``)."""
+    return [{**values, "_time_created": time.isoformat()} for time, values in found]
