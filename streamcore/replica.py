@@ -24,13 +24,15 @@ here, once, in this order:
 6. however ``run()`` ends: the listener says *leaving*, the modules stop, the runtime,
    the role's ``closing`` callbacks and the metrics server close.
 
-A new role (e.g. ``streamcore api``) needs only a loop object with ``run()`` (blocks until
-stopped) and ``stop()`` (callable from a signal handler) and a builder::
+A role needs only a loop object with ``run()`` (blocks until stopped) and ``stop()``
+(callable from a signal handler) and a builder (``streamcore api``'s is
+``streamcore.api.role.api_role``: uvicorn as the loop, the control listener on its own
+thread, built once the application is set up)::
 
     def build(context: RoleContext) -> Role:
-        server = ApiServer(context.runtime, context.metrics)
-        context.health.checks.append(server.not_ready)
-        return Role(server, polls_control=False)
+        server = ApiServer(app, context.settings.api)
+        context.health.checks.append(services.not_ready)
+        return Role(server, polls_control=False, set_up=services.is_set_up)
 
     run_role("api", load_config_or_exit(config_dir), app_name, build)
 """
@@ -77,6 +79,11 @@ class Role:
     polls_control: bool = True
     closing: list[Callable[[], object]] = field(default_factory=list)
     """Called after the loop ended and the listener left (e.g. close a producer)."""
+    set_up: Callable[[], bool] | None = None
+    """For a role that serves before its application is set up (the API answers 503 and
+    becomes ready without a restart): True once the topics and keyspace exist. The control
+    listener, which needs them, is then built and started on the control thread once it
+    returns True (``polls_control=False`` only); until then the replica is not ready."""
 
 
 @dataclass
@@ -190,22 +197,25 @@ class Replica:
 
     context: RoleContext
     role: Role
-    listener: ControlListener
+    listener: ControlListener | None
+    """None until the application is set up, for a role with ``set_up``."""
+    make_listener: Callable[[], ControlListener] | None = None
 
     def run(self, stopping: threading.Event | None = None) -> None:
         """Steps 5-6 (without signals or the metrics server): catch up, start the modules,
         run the loop; always leave and stop the modules."""
         from streamcore.module.loader import start_modules, stop_modules
 
-        context, listener = self.context, self.listener
+        context = self.context
         control_thread = None
         done = stopping or threading.Event()
-        listener.start()
+        if self.listener is not None:
+            self.listener.start()
         try:
             start_modules(context.loaded.modules)
             if not self.role.polls_control:
                 control_thread = threading.Thread(
-                    target=listener.serve, args=(done,), name="control", daemon=True
+                    target=self._serve_control, args=(done,), name="control", daemon=True
                 )
                 control_thread.start()
             log.info(
@@ -216,36 +226,69 @@ class Replica:
             done.set()
             if control_thread is not None:
                 control_thread.join(10)
-            listener.close()
+            if self.listener is not None:
+                self.listener.close()
             stop_modules(context.loaded.modules)
             for close in self.role.closing:
                 close()
+
+    def _serve_control(self, done: threading.Event) -> None:
+        """The control thread of a loop that can't poll: (once set up, build and catch up
+        the listener, then) handle control messages until ``done``."""
+        if self.listener is None:
+            set_up, make = self.role.set_up, self.make_listener
+            assert set_up is not None and make is not None
+            while not set_up():
+                if done.wait(SETUP_WAIT_SECONDS):
+                    return
+            try:
+                listener = make()
+                listener.start()
+            except Exception:  # the replica stays not ready (its health says why)
+                log.exception("control: the listener could not start")
+                return
+            self.listener = self.context.listener = listener
+        self.listener.serve(done)
 
     def stop(self) -> None:
         self.role.loop.stop()
 
 
-def build_replica(context: RoleContext, build: RoleBuilder) -> Replica:
-    """Steps 3-4 without the server and signals: the role, then its control listener."""
-    from streamcore.metrics import ControlMetrics
-    from streamcore.runtime import build_control_listener
+SETUP_WAIT_SECONDS = 2.0
+"""How often a role with ``set_up`` looks again whether its application was set up."""
 
+
+def build_replica(context: RoleContext, build: RoleBuilder) -> Replica:
+    """Steps 3-4 without the server and signals: the role, then its control listener
+    (later, on the control thread, for a role that waits for setup)."""
     role = build(context)
-    listener: ControlListener = build_control_listener(
-        context.runtime,
-        context.platform_config,
-        context.loaded.modules,
-        role=context.role,
-        replica=context.instance,
-        hooks=context.creation_hooks or _creation_hooks(context),
-        observer=ControlMetrics(context.metrics),
-        actions=context.actions,
-    )
-    context.listener = listener
-    context.health.checks.append(
-        lambda: None if listener.caught_up else "control topic not caught up"
-    )
-    return Replica(context, role, listener)
+
+    def make() -> ControlListener:
+        from streamcore.metrics import ControlMetrics
+        from streamcore.runtime import build_control_listener
+
+        return build_control_listener(
+            context.runtime,
+            context.platform_config,
+            context.loaded.modules,
+            role=context.role,
+            replica=context.instance,
+            hooks=context.creation_hooks or _creation_hooks(context),
+            observer=ControlMetrics(context.metrics),
+            actions=context.actions,
+        )
+
+    if role.set_up is None or role.polls_control:
+        context.listener = make()
+
+    def caught_up() -> str | None:
+        listener = context.listener
+        return (
+            None if listener is not None and listener.caught_up else "control topic not caught up"
+        )
+
+    context.health.checks.append(caught_up)
+    return Replica(context, role, context.listener, make)
 
 
 def run_context(context: RoleContext, build: RoleBuilder) -> None:

@@ -174,7 +174,7 @@ def build_worker_replica(
     context = role_context("worker", runtime, platform_config, loaded, metrics, instance=instance)
     replica = build_replica(context, worker_role)
     worker = replica.role.loop
-    assert isinstance(worker, IngestWorker)
+    assert isinstance(worker, IngestWorker) and replica.listener is not None
     return WorkerReplica(
         context.instance, worker, replica.listener, loaded.modules, metrics, context.health
     )

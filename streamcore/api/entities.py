@@ -40,6 +40,7 @@ from streamcore.model.spec import (
 )
 from streamcore.state.encoding import jsonable
 from streamcore.state.master import master_record
+from streamcore.state.reads import EntityReads
 
 _SORT = re.compile(r"^([a-zA-Z_][a-zA-Z0-9_]*)(?::(-?1))?$")
 _SORTABLE = {"tag", "binary", "string", "int", "int64", "float", "ipv4", "ipv6", "mac", "time"}
@@ -51,9 +52,13 @@ class EntityService:
     def __init__(self, services: ApiServices) -> None:
         self.services = services
         self.model = services.config.model_spec
-        self.reads = services.reads
         self.scan_limit = services.settings.api.scan_limit
         self.raw_days = services.raw_retention_seconds // 86400 + 1
+
+    @property
+    def reads(self) -> EntityReads:
+        """``NotSetUpError`` (a 503) until the application is set up."""
+        return self.services.reads
 
     # Path and query checks -------------------------------------------------------------
 
@@ -256,12 +261,12 @@ class EntityService:
         limit: int = 0,
     ) -> list[dict[str, Any]]:
         found = self.reads.snapshots(etype, eid, t1, t2)
-        found = found[skip : skip + limit] if limit else found[skip:]
-        return [{**values, "_time_created": time.isoformat()} for time, values in found]
+        return _snapshot_documents(found[skip : skip + limit] if limit else found[skip:])
 
     def data(self, etype: str, eid: Any, t1: datetime | None, t2: datetime | None) -> EntityEidData:
+        pending = self.reads.start_snapshots(etype, eid, t1, t2)  # while the record loads
         master = self.master(etype, eid, t1, t2)
-        snapshots = self.snapshots(etype, eid, t1=t1, t2=t2)
+        snapshots = _snapshot_documents(pending())
         return EntityEidData(
             empty=not master and not snapshots, master_record=master, snapshots=snapshots
         )
@@ -376,3 +381,8 @@ def _sort_key(value: Any) -> tuple[int, str, Any]:
 
 
 __all__ = ["EntityService", "FilterError", "parse_json_param"]
+
+
+def _snapshot_documents(found: list[tuple[datetime, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Stored snapshots as DP³ shows them (with ``_time_created``)."""
+    return [{**values, "_time_created": time.isoformat()} for time, values in found]

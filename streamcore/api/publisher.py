@@ -12,16 +12,17 @@ DP³'s merge rules absorb for observations and plain values).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from streamcore.codec.framing import Framing
 from streamcore.codec.tasks import TaskEncoder
 from streamcore.errors import InvalidDataPointError, LimitExceededError, StreamcoreError
-from streamcore.kafka.clients import DeliveryReport, KafkaProducer
+from streamcore.kafka.clients import KafkaProducer
 from streamcore.limits import TaskValidator
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
@@ -76,38 +77,65 @@ def check_datapoint(
 def plan_tasks(
     model: ModelSpec, validator: TaskValidator, data_points: Sequence[DataPoint]
 ) -> tuple[list[DataPointTask], DataPointProblem | None]:
-    """One task per entity (data-points in request order), or the first problem."""
+    """One task per entity (data-points in request order), or the first problem.
+
+    The happy path validates each entity's task once; when one fails, every data-point is
+    checked alone, in order, to name the first bad one (a task that fails only as a whole,
+    e.g. over ``max_data_points``, is returned for ``Publisher.encode`` to refuse)."""
     tasks: dict[tuple[str, Any], DataPointTask] = {}
+    attributes = model.entity_attributes
     for index, dp in enumerate(data_points):
-        problem = check_datapoint(model, validator, index, dp)
-        if problem is not None:
-            return [], problem
-        assert dp.etype is not None
-        task = tasks.get((dp.etype, dp.eid))
+        etype = dp.etype or ""
+        known = attributes.get(etype)
+        if known is None or dp.attr not in known:
+            return [], check_datapoint(model, validator, index, dp)
+        try:
+            dp.eid = model.parse_eid(etype, dp.eid)
+        except ValueError:
+            return [], check_datapoint(model, validator, index, dp)
+        task = tasks.get((etype, dp.eid))
         if task is None:
-            task = tasks[(dp.etype, dp.eid)] = DataPointTask(dp.etype, dp.eid)
+            task = tasks[(etype, dp.eid)] = DataPointTask(etype, dp.eid)
         task.data_points.append(dp)
+    limit = validator.limits.max_data_points
+    try:
+        for task in tasks.values():
+            if len(task.data_points) <= limit:
+                validator.validate(task)
+    except InvalidDataPointError:  # LimitExceededError too
+        for index, dp in enumerate(data_points):
+            problem = check_datapoint(model, validator, index, dp)
+            if problem is not None:
+                return [], problem
     return list(tasks.values()), None
 
 
 class _Acks:
-    """The acknowledgements one request waits for (set from the producer's poll thread)."""
+    """The acknowledgements one request waits for (counted on the producer's poll thread;
+    ``on_done`` called there once, when the last one arrived)."""
 
-    def __init__(self, expected: int) -> None:
+    def __init__(self, expected: int, on_done: Callable[[], object] | None = None) -> None:
         self._left = expected
         self._lock = threading.Lock()
         self.errors: list[str] = []
         self.done = threading.Event()
+        self._on_done = on_done
         if expected == 0:
-            self.done.set()
+            self._finish()
 
-    def __call__(self, report: DeliveryReport) -> None:
+    def _finish(self) -> None:
+        self.done.set()
+        if self._on_done is not None:
+            self._on_done()
+
+    def __call__(self, error: str | None) -> None:
         with self._lock:
-            if report.error is not None:
-                self.errors.append(report.error)
+            if error is not None:
+                self.errors.append(error)
             self._left -= 1
-            if self._left <= 0:
-                self.done.set()
+            last = self._left == 0
+        if last:
+            self._finish()
 
 
 class Publisher:
@@ -167,12 +195,37 @@ class Publisher:
     def publish(self, messages: Sequence[tuple[bytes, bytes]]) -> None:
         """Produce and wait for every acknowledgement; ``PublishError`` otherwise."""
         acks = _Acks(len(messages))
-        for key, value in messages:
-            self._producer.produce(self.topic, key, value, on_delivery=acks)
+        self._producer.produce_all(self.topic, messages, acks)
         if not acks.done.wait(self._timeout):
-            raise PublishError(
-                f"Kafka did not acknowledge {len(messages)} task(s) within {self._timeout:g} s"
-            )
+            raise self._unacknowledged(len(messages))
+        self._check(acks)
+
+    async def publish_async(self, messages: Sequence[tuple[bytes, bytes]]) -> None:
+        """``publish`` for the event loop: the request waits for one wake-up (sent by the
+        poll thread when its last ack arrived), not a thread of its own."""
+        loop = asyncio.get_running_loop()
+        acked: asyncio.Future[None] = loop.create_future()
+
+        def resolve() -> None:
+            if not acked.done():  # not cancelled by the timeout
+                acked.set_result(None)
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(resolve)
+
+        acks = _Acks(len(messages), wake)
+        self._producer.produce_all(self.topic, messages, acks)
+        try:
+            await asyncio.wait_for(acked, self._timeout)
+        except TimeoutError:
+            raise self._unacknowledged(len(messages)) from None
+        self._check(acks)
+
+    def _unacknowledged(self, count: int) -> PublishError:
+        return PublishError(f"Kafka did not acknowledge {count} task(s) within {self._timeout:g} s")
+
+    @staticmethod
+    def _check(acks: _Acks) -> None:
         if acks.errors:
             raise PublishError(f"Kafka refused the tasks: {acks.errors[0]}")
 

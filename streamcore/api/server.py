@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,17 @@ from prometheus_client import CollectorRegistry
 from streamcore.api.app import create_app
 from streamcore.api.archive import RawArchive
 from streamcore.api.publisher import Publisher
-from streamcore.api.services import ApiServices, ControlGateway, Readiness, kafka_control_sender
+from streamcore.api.services import (
+    ApiServices,
+    ControlGateway,
+    Readiness,
+    kafka_control_sender,
+    missing_setup,
+)
 from streamcore.config import AppConfig, load_config
+from streamcore.kafka.clients import KafkaProducer
 from streamcore.kafka.registry import topic_framing
+from streamcore.model.datapoint import DataPoint
 from streamcore.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,12 +52,26 @@ def raw_retention_seconds(config: AppConfig) -> int:
     return max(1, int(archivation.older_than.total_seconds()))
 
 
+def api_producer(settings: Settings) -> KafkaProducer:
+    """The API's producer: the data-point producer's defaults (acks=all, idempotence),
+    a short linger (a request waits for its acks) and the produce timeout as the message
+    timeout (an unacknowledged request fails, as a 503, when it runs out)."""
+    from streamcore.kafka.clients import make_producer
+
+    timeout_ms = int(settings.api.produce_timeout_seconds * 1000)
+    return make_producer(
+        settings.kafka,
+        lambda _report: None,
+        **{"linger.ms": 5, "message.timeout.ms": timeout_ms},
+    )
+
+
 def build_services(
     settings: Settings, config: AppConfig, config_dir: Path, app_name: str
 ) -> ApiServices:
     from functools import partial
 
-    from streamcore.kafka.clients import make_producer
+    from streamcore.kafka.clients import make_admin
     from streamcore.kafka.health import broker_answers
     from streamcore.kafka.lag import group_lag
     from streamcore.limits import TaskValidator
@@ -59,18 +81,9 @@ def build_services(
     settings = settings.for_app(app_name)  # the keyspace derived from the app name
     api = settings.api
     session = open_session(settings.cassandra, request_timeout=api.request_timeout_seconds)
-    reads = EntityReads(
-        session, settings.cassandra.keyspace, config.model_spec, api.request_timeout_seconds
-    )
-    timeout_ms = int(api.produce_timeout_seconds * 1000)
-    producer = make_producer(
-        settings.kafka,
-        lambda _report: None,
-        **{"linger.ms": 5, "message.timeout.ms": timeout_ms},
-    )
     input_topic = settings.topics.name("input", app_name)
     publisher = Publisher(
-        producer,
+        api_producer(settings),
         input_topic,
         config.model_spec,
         TaskValidator(config.model_spec, settings.limits.limits()),
@@ -83,21 +96,44 @@ def build_services(
         if not broker_answers(client, timeout=2.0):
             raise ConnectionError("no broker answered")
 
-    readiness = Readiness({"kafka": kafka_check, "cassandra": reads.ping})
+    def cassandra_check() -> None:
+        from streamcore.state.faults import classified
+
+        try:
+            session.execute("SELECT release_version FROM system.local", timeout=2.0)
+        except Exception as exc:
+            raise classified(exc, "pinging Cassandra") from exc
+
     raw_ttl = raw_retention_seconds(config)
-    archive = RawArchive(reads.archive, raw_ttl)
+
+    def archive_write(points: Sequence[DataPoint], ttl: int) -> None:
+        services.reads.archive(points, ttl)
+
+    archive = RawArchive(archive_write, raw_ttl)
+    readiness = Readiness({})
     services = ApiServices(
         settings=settings,
         config=config,
         config_dir=config_dir,
         app_name=app_name,
-        reads=reads,
         publisher=publisher,
         control=ControlGateway(settings, app_name, kafka_control_sender(settings, app_name)),
         readiness=readiness,
         archive=archive,
         raw_retention_seconds=raw_ttl,
         lag=partial(group_lag, client),
+    )
+    admin = make_admin(settings.kafka)
+    readiness.add("kafka", kafka_check)
+    readiness.add("cassandra", cassandra_check)
+    readiness.add(
+        "setup",
+        services.setup_check(
+            lambda: missing_setup(admin, session, settings, app_name),
+            lambda: EntityReads(
+                session, settings.cassandra.keyspace, config.model_spec, api.request_timeout_seconds
+            ),
+        ),
     )
     services.closers.extend(
         [session.cluster.shutdown, publisher.close, readiness.close, archive.close]

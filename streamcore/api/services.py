@@ -3,7 +3,10 @@
 ``Readiness`` asks Kafka and Cassandra every ``interval`` seconds on its own thread and
 keeps the answer, so ``/readyz`` and the routes' fast "unavailable" check never block on
 a dead server (a route still answers 503 on its own timeout if the server dies between
-two checks).
+two checks). One of the checks is "set up": until ``streamcore setup`` created the
+application's topics and keyspace, ``ApiServices.reads`` raises ``NotSetUpError`` (a 503
+naming what is missing); the first check that finds them opens the reads, so the process
+becomes ready without a restart.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from streamcore.api.archive import RawArchive
 from streamcore.api.publisher import Publisher
 from streamcore.config import AppConfig
 from streamcore.control.sender import SendResult
+from streamcore.errors import StreamcoreError
 from streamcore.model.control import ControlMessage
 from streamcore.settings import Settings
 from streamcore.state.reads import EntityReads
@@ -29,6 +33,10 @@ log = logging.getLogger(__name__)
 
 Check = Callable[[], None]
 """Raises when its server is unreachable."""
+
+
+class NotSetUpError(StreamcoreError):
+    """The application's topics or keyspace do not exist yet (``streamcore setup`` not run)."""
 
 
 class Readiness:
@@ -43,10 +51,17 @@ class Readiness:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="api-readiness", daemon=True)
 
+    def add(self, name: str, check: Check) -> None:
+        """One more check, run after the others (before ``start``)."""
+        self._checks[name] = check
+        self.state[name] = "not checked yet"
+
     def check_now(self) -> None:
         for name, check in self._checks.items():
             try:
                 check()
+            except NotSetUpError as exc:
+                self.state[name] = str(exc)
             except Exception as exc:  # any failure means "not reachable", said in /readyz
                 self.state[name] = f"{name} unreachable: {exc}"
             else:
@@ -70,6 +85,45 @@ class Readiness:
 
     def down(self, name: str) -> str | None:
         return self.state.get(name)
+
+
+API_TABLES = (
+    "entity_state",
+    "entity_index",
+    "entity_links_to",
+    "snapshots",
+    "latest_snapshots",
+    "snapshot_runs",
+    "snapshot_run_tasks",
+    "source_validity",
+    "raw_datapoints",
+)
+"""The tables the API's reads are prepared against (created by ``streamcore setup``)."""
+
+
+def missing_setup(admin: Any, session: Any, settings: Settings, app_name: str) -> str | None:
+    """What ``streamcore setup`` has not created yet for ``app_name`` (its topics, its
+    keyspace's tables; read from the clients' metadata), or None."""
+    from streamcore.kafka.topics import existing_topics, planned_topics
+
+    planned = set(planned_topics(settings.topics, app_name))
+    missing = sorted(planned - existing_topics(admin, 2.0))
+    parts = []
+    if len(missing) == len(planned):
+        parts.append(f"none of its topics ({app_name}.*) exist")
+    elif missing:
+        parts.append(f"topics {', '.join(missing)} do not exist")
+    keyspace = settings.cassandra.keyspace
+    found = session.cluster.metadata.keyspaces.get(keyspace.lower())
+    if found is None:
+        parts.append(f"keyspace {keyspace} does not exist")
+    else:
+        tables = [table for table in API_TABLES if table not in found.tables]
+        if tables:
+            parts.append(f"keyspace {keyspace} has no tables {', '.join(tables)}")
+    if not parts:
+        return None
+    return f"application {app_name!r} is not set up ({'; '.join(parts)})"
 
 
 class ControlGateway:
@@ -138,7 +192,6 @@ class ApiServices:
     config: AppConfig
     config_dir: Path
     app_name: str
-    reads: EntityReads
     publisher: Publisher
     control: ControlGateway
     readiness: Readiness
@@ -147,6 +200,45 @@ class ApiServices:
     lag: Callable[[str, str], dict[str, Any]]
     """(consumer group, topic) -> lag report (``kafka.lag.group_lag``)."""
     closers: list[Callable[[], None]] = field(default_factory=list)
+    not_set_up: str | None = "streamcore setup not checked yet"
+    """What ``streamcore setup`` still has to create (None once it ran)."""
+    _reads: EntityReads | None = None
+
+    @property
+    def reads(self) -> EntityReads:
+        """The Cassandra reads; ``NotSetUpError`` until the application is set up."""
+        if self._reads is None:
+            raise NotSetUpError(self.not_set_up or "streamcore setup not checked yet")
+        return self._reads
+
+    def is_set_up(self) -> bool:
+        return self._reads is not None
+
+    def setup_check(
+        self, missing: Callable[[], str | None], open_reads: Callable[[], EntityReads]
+    ) -> Check:
+        """A readiness check: raises ``NotSetUpError`` while ``missing()`` names something;
+        the first time nothing is missing, opens the reads (then it costs nothing)."""
+
+        def check() -> None:
+            if self._reads is not None:
+                return
+            problem = missing()
+            if problem is not None:
+                self.not_set_up = (
+                    f"{problem}: run `streamcore setup {self.config_dir} "
+                    f"--app-name {self.app_name}`"
+                )
+                raise NotSetUpError(self.not_set_up)
+            self._reads = open_reads()
+            self.not_set_up = None
+
+        return check
+
+    def require_set_up(self) -> None:
+        """Raises ``NotSetUpError`` (a 503) until the application is set up."""
+        if self._reads is None:
+            raise NotSetUpError(self.not_set_up or "streamcore setup not checked yet")
 
     def start(self) -> None:
         """The background threads: producer polling, readiness checks, raw archive."""

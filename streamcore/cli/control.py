@@ -58,7 +58,7 @@ def control(  # click passes the options by name
     module runs and where it came from (its file, a control message, a reset).
 
     Live replicas are those whose heartbeat on <app>.control-acks is recent: ingestion
-    workers, snapshot workers and schedulers all take part. It prints each replica's
+    workers, snapshot workers, schedulers and API processes all take part. It prints each replica's
     answer, then per role which replicas applied, skipped or failed it. Exit status:
     0 all acknowledged, 1 a replica failed to apply it, 2 some did not answer in time
     (they are named).

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from streamcore.model.datatypes import DataType, Kind
-from streamcore.model.primitives import EPOCH
+from streamcore.model.primitives import EPOCH, value_text
 
 Payload = Callable[[Any], bytes]
 
@@ -134,7 +134,7 @@ def eid_payload(id_data_type: str) -> Payload:
     """Entity ids in the ``["string", "long"]`` union."""
     if id_data_type == "int":
         return lambda eid: b"\x02" + long_bytes(eid)
-    return lambda eid: b"\x00" + string_bytes(str(eid))
+    return lambda eid: b"\x00" + string_bytes(value_text(eid))
 
 
 def compile_payload(data_type: DataType, eid_types: dict[str, str]) -> tuple[str, Payload]:

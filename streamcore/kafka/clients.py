@@ -7,7 +7,7 @@ reports) instead of a ``confluent_kafka.Producer``, so they never import the dri
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,28 @@ class KafkaProducer:
                 return
             except BufferError:
                 self._producer.poll(0.05)
+
+    def produce_all(
+        self,
+        topic: str,
+        messages: Sequence[tuple[bytes, bytes]],
+        on_result: Callable[[str | None], None],
+    ) -> None:
+        """Queue ``(key, value)`` messages; each one's outcome (None, or the error's text)
+        goes to ``on_result``: no ``DeliveryReport`` built per message (the API's hot path,
+        where only the count of acks and the first error matter)."""
+
+        def report(err: Any, _msg: Any) -> None:
+            on_result(None if err is None else str(err))
+
+        produce = self._producer.produce
+        for key, value in messages:
+            while True:
+                try:
+                    produce(topic, value, key, on_delivery=report)
+                    break
+                except BufferError:
+                    self._producer.poll(0.05)
 
     @staticmethod
     def _reporter(callback: DeliveryCallback) -> Callable[[Any, Any], None]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from streamcore.model.primitives import value_text
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -92,4 +94,4 @@ class DataPointTask:
 
     def routing_key(self) -> str:
         """``"<etype>:<eid>"``; stable once the eid is normalized by validation."""
-        return f"{self.etype}:{self.eid}"
+        return f"{self.etype}:{value_text(self.eid)}"

@@ -172,6 +172,9 @@ class ModelSpec:
             return False
 
     def _validate_extras(self, task: DataPointTask) -> None:
+        tags, plain = task.tags, task.ttl_tokens is None and task.delete is False
+        if plain and type(tags) is list and not tags and task.data_points:
+            return  # the common task: nothing more to check (and no message to format)
         where = f"{task.etype} {task.eid}"
         if task.ttl_tokens is not None:
             if not isinstance(task.ttl_tokens, dict):

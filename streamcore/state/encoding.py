@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from streamcore.model.datapoint import Link
-from streamcore.model.primitives import MACAddress
+from streamcore.model.primitives import MACAddress, value_text
 
 
 def jsonable(value: Any) -> Any:
@@ -23,6 +23,8 @@ def jsonable(value: Any) -> Any:
         return value
     if isinstance(value, datetime):
         return value.isoformat()
+    if type(value) is IPv4Address:
+        return value_text(value)
     if isinstance(value, IPv4Address | IPv6Address | MACAddress):
         return str(value)
     if isinstance(value, Link):

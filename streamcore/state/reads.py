@@ -14,10 +14,11 @@ Every driver error becomes ``TransientStateError``/``PermanentStateError``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cassandra import ConsistencyLevel, InvalidRequest
 from cassandra.cluster import Session
 
@@ -114,14 +115,28 @@ class EntityReads:
         self, etype: str, eid: Any, t1: datetime | None, t2: datetime | None
     ) -> list[tuple[datetime, dict[str, Any]]]:
         """Snapshots taken from ``t1`` to ``t2`` (open ends: all), oldest first."""
+        return self.start_snapshots(etype, eid, t1, t2)()
+
+    def start_snapshots(
+        self, etype: str, eid: Any, t1: datetime | None, t2: datetime | None
+    ) -> Callable[[], list[tuple[datetime, dict[str, Any]]]]:
+        """``snapshots``, sent now and collected by the returned call (an entity read
+        waits for its record and its snapshots at once, not one after the other)."""
         low = t1 or datetime(1970, 1, 1, tzinfo=UTC)
         high = t2 or datetime(9999, 12, 31, tzinfo=UTC)
-        rows = self._execute(
-            self._snapshots, (etype, eid_text(eid), low, high), f"reading snapshots of {etype}"
-        )
-        found = [(_utc(row.time), json.loads(row.v)) for row in rows]
-        found.reverse()
-        return found
+        params = (etype, eid_text(eid), low, high)
+        future = self._session.execute_async(self._snapshots, params, timeout=self._timeout)
+
+        def collect() -> list[tuple[datetime, dict[str, Any]]]:
+            try:
+                rows = future.result()
+                found = [(_utc(row.time), json.loads(row.v)) for row in rows]
+            except Exception as exc:
+                raise classified(exc, f"reading snapshots of {etype}") from exc
+            found.reverse()
+            return found
+
+        return collect
 
     def latest_snapshot(self, etype: str, eid: Any) -> tuple[datetime, dict[str, Any]] | None:
         row = self._execute(
@@ -295,18 +310,18 @@ RAW_ROW_BYTES = 256 * 1024
 
 def _raw_json(dp: DataPoint) -> str:
     """One raw data-point in DP³'s API shape (``type``, ``id``; the id as stored)."""
-    return json.dumps(
+    return orjson.dumps(  # times as isoformat() writes them
         {
             "type": dp.etype,
             "id": eid_text(dp.eid),
             "attr": dp.attr,
             "v": jsonable(dp.v),
-            "t1": dp.t1.isoformat() if dp.t1 else None,
-            "t2": dp.t2.isoformat() if dp.t2 else None,
+            "t1": dp.t1,
+            "t2": dp.t2,
             "c": dp.c,
             "src": dp.src,
         }
-    )
+    ).decode()
 
 
 def _chunks(items: list[str], most: int) -> Iterator[str]:

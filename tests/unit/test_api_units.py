@@ -52,6 +52,52 @@ def test_the_first_bad_data_point_is_named_by_index_and_field(point: DataPoint, 
     assert problem is not None and (problem.index, problem.field) == (1, field)
 
 
+def test_a_bad_data_point_inside_an_entity_group_is_named_by_its_request_index() -> None:
+    """Each entity's task is validated once; a failure names the first bad data-point of
+    the request, not the group."""
+    tasks, problem = _plan(
+        [
+            DataPoint("ip", "192.0.2.1", "note", "ok"),
+            DataPoint("ip", "192.0.2.2", "asn", 1),
+            DataPoint("ip", "192.0.2.2", "asn", 2),
+            DataPoint("ip", "192.0.2.1", "asn", "many"),
+            DataPoint("ip", "192.0.2.2", "asn", "also bad"),
+        ]
+    )
+    assert tasks == []
+    assert problem is not None and (problem.index, problem.field) == (3, "v")
+
+
+def test_a_task_over_max_data_points_is_left_for_encode_to_refuse() -> None:
+    points = [DataPoint("ip", "192.0.2.1", "note", str(n)) for n in range(3)]
+    tasks, problem = _plan(points, Limits(max_data_points=2))
+    assert problem is None and len(tasks[0].data_points) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"[{", {"type": "json_invalid", "loc": ("body", 2), "msg": "JSON decode error"}),
+        (b"", {"type": "missing", "loc": ("body",), "msg": "Field required"}),
+        (b'{"type": "ip"}', {"type": "list_type", "loc": ("body",)}),
+        (b'[{"type": "ip", "attr": "a", "v": 1}]', {"type": "missing", "loc": ("body", 0, "id")}),
+        (
+            b'[{"type": "ip", "id": 1, "attr": "a", "v": 1, "c": 2}]',
+            {"type": "less_than_equal", "loc": ("body", 0, "c")},
+        ),
+    ],
+)
+def test_a_bad_body_gets_fastapis_own_422_errors(body: bytes, error: dict[str, Any]) -> None:
+    from fastapi.exceptions import RequestValidationError
+
+    from streamcore.api.routers.root import parse_datapoints
+
+    with pytest.raises(RequestValidationError) as raised:
+        parse_datapoints(body)
+    first = raised.value.errors()[0]
+    assert {key: first[key] for key in error} == error
+
+
 def test_value_over_the_limit_is_a_problem_naming_the_setting() -> None:
     _, problem = _plan([DataPoint("ip", "192.0.2.1", "note", "x" * 50)], Limits(max_value_bytes=10))
     assert problem is not None and "max_value_bytes" in problem.message

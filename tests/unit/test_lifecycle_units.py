@@ -184,3 +184,37 @@ def test_a_loop_that_cannot_poll_gets_the_listener_on_its_own_thread_stopped_aft
     Replica(context, role, listener).run()  # type: ignore[arg-type]
     assert listener.calls == ["start", "served", "close"]
     assert closed == ["x"]
+
+
+def test_a_role_waiting_for_setup_builds_its_listener_only_once_set_up() -> None:
+    from types import SimpleNamespace
+
+    from streamcore.replica import Replica, Role
+
+    listener = FakeListener()
+    set_up = threading.Event()
+    built: list[bool] = []
+
+    def make() -> FakeListener:
+        built.append(set_up.is_set())
+        return listener
+
+    class SetsUpLater(BlockingLoop):
+        def run(self) -> None:
+            assert not built  # serving before setup, no listener yet
+            set_up.set()
+            super().run()
+
+    context = SimpleNamespace(
+        role="api",
+        instance="api-1",
+        loaded=SimpleNamespace(modules={}),
+        runtime=SimpleNamespace(app_name="app"),
+        listener=None,
+    )
+    role = Role(SetsUpLater(listener), polls_control=False, set_up=set_up.is_set)
+    replica = Replica(context, role, None, make)  # type: ignore[arg-type]
+    replica.run()
+    assert built == [True]
+    assert listener.calls == ["start", "served", "close"]
+    assert context.listener is listener

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+import orjson
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends
+from pydantic import TypeAdapter, ValidationError
 
 from streamcore.api.app import ApiMetrics
 from streamcore.api.models import DataPointIn, EntityState, HealthCheckResponse, SuccessResponse
@@ -49,7 +52,54 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRouter:
+DATAPOINTS = TypeAdapter(list[DataPointIn])
+"""``POST /datapoints``' body, validated as one array (not item by item)."""
+DATAPOINTS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "items": DataPointIn.model_json_schema()}
+            }
+        },
+    }
+}
+"""The body's schema in OpenAPI (the route reads the body itself; ``DataPointIn`` has no
+nested models, so its schema is complete inline)."""
+OK_BODY = orjson.dumps({"detail": "OK"})
+
+
+def parse_datapoints(body: bytes) -> list[DataPointIn]:
+    """The data-points of a request body (parsed and validated in one pass, in pydantic's
+    core), or FastAPI's own 422 (``json_invalid`` with its position; else each invalid
+    field's ``loc`` under ``body``), as DP³ answers."""
+    if not body:
+        missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+        raise RequestValidationError([missing], body=None)
+    try:
+        return DATAPOINTS.validate_json(body)
+    except ValidationError as exc:
+        invalid = exc
+    try:  # the error as FastAPI words it: parse again to tell bad JSON from bad items
+        decoded = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        error = {
+            "type": "json_invalid",
+            "loc": ("body", exc.pos),
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": exc.msg},
+        }
+        raise RequestValidationError([error], body=body) from None
+    errors = [
+        {**error, "loc": ("body", *error["loc"])} for error in invalid.errors(include_url=False)
+    ]
+    raise RequestValidationError(errors, body=decoded) from None
+
+
+def router(
+    services: ApiServices, metrics: ApiMetrics, guard: Depends, set_up: Depends
+) -> APIRouter:
     api = APIRouter()
     model = services.config.model_spec
     publisher = services.publisher
@@ -59,12 +109,19 @@ def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRou
         """Health check: a simple 'It works!' response."""
         return HealthCheckResponse()
 
-    @api.post("/datapoints", tags=["Data ingestion"], dependencies=[guard])
-    def insert_datapoints(dps: list[DataPointIn], request: Request) -> SuccessResponse:
+    @api.post(
+        "/datapoints",
+        tags=["Data ingestion"],
+        dependencies=[guard, set_up],
+        response_model=SuccessResponse,
+        openapi_extra=DATAPOINTS_BODY,
+    )
+    async def insert_datapoints(request: Request) -> Response:
         """Validate every data-point, then produce one task per entity to the input topic.
 
         Answers after Kafka acknowledged them all (503 when it can't in time); one invalid
         data-point refuses the whole request (422 naming its index and field)."""
+        dps = parse_datapoints(await request.body())
         points = [
             DataPoint(dp.type, dp.id, dp.attr, dp.v, dp.t1, dp.t2, dp.c, dp.src) for dp in dps
         ]
@@ -78,12 +135,12 @@ def router(services: ApiServices, metrics: ApiMetrics, guard: Depends) -> APIRou
             raise validation_error(["body"], str(exc), 413) from exc
         except InvalidDataPointError as exc:
             raise validation_error(["body"], str(exc)) from exc
-        publisher.publish(messages)
+        await publisher.publish_async(messages)
         metrics.datapoints.inc(len(points))
         services.archive.add(points)  # written off the request path (api/archive.py)
-        return SuccessResponse()
+        return Response(OK_BODY, media_type="application/json")
 
-    @api.get("/entities", tags=["Entity"])
+    @api.get("/entities", tags=["Entity"], dependencies=[set_up])
     def list_entity_types() -> dict[str, EntityState]:
         """Entity types: their configuration and an estimate of their entity count."""
         return {

@@ -24,12 +24,11 @@ from streamcore.api.services import ApiServices
 
 def router(services: ApiServices) -> APIRouter:
     api = APIRouter()
-    reads = services.reads
     model = services.config.model_spec
     scan_limit = services.settings.api.scan_limit
 
     def scan(etype: str) -> Any:
-        for read, row in enumerate(reads.latest(etype), start=1):
+        for read, row in enumerate(services.reads.latest(etype), start=1):
             if read > scan_limit:
                 return
             yield row
@@ -37,7 +36,7 @@ def router(services: ApiServices) -> APIRouter:
     @api.get("/sources_validity")
     def get_sources_validity() -> dict[str, datetime]:
         """The newest ``t2`` of each source's data-points."""
-        return reads.sources_validity()
+        return services.reads.sources_validity()
 
     @api.get("/sources_age")
     def get_sources_age(unit: Literal["minutes", "seconds"] = "minutes") -> dict[str, int]:
@@ -46,7 +45,7 @@ def router(services: ApiServices) -> APIRouter:
         divider = 60 if unit == "minutes" else 1
         return {
             src: int((now - t).total_seconds() // divider)
-            for src, t in reads.sources_validity().items()
+            for src, t in services.reads.sources_validity().items()
         }
 
     @api.get("/entities_per_attr")
@@ -89,7 +88,7 @@ def router(services: ApiServices) -> APIRouter:
     @api.get("/snapshot_summary")
     def get_snapshot_summary() -> dict[str, Any]:
         """Age of the latest started and the latest finished snapshot run."""
-        runs = sorted(reads.snapshot_runs(), key=lambda run: run["run"], reverse=True)
+        runs = sorted(services.reads.snapshot_runs(), key=lambda run: run["run"], reverse=True)
         now = datetime.now(UTC)
         summary: dict[str, Any] = {
             "latest_age": None,
@@ -118,10 +117,10 @@ def router(services: ApiServices) -> APIRouter:
         periodic updater's threads (module ``Updater``, timed by their round's start)."""
         docs = [
             {"module": "SnapShooter", "#time_created": run["run"], **run}
-            for run in reads.snapshot_runs()
+            for run in services.reads.snapshot_runs()
         ] + [
             {"module": "Updater", "#time_created": thread["started"], **thread}
-            for thread in reads.updater_progress()
+            for thread in services.reads.updater_progress()
             if thread["started"] is not None
         ]
         if module is not None:
