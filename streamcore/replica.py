@@ -136,15 +136,47 @@ def run_role(  # noqa: PLR0913 (the CLI options of every role)
     from streamcore.metrics import Metrics
     from streamcore.runtime import open_runtime
 
+    stopping = StopSignals(role)
+    stopping.install()
     settings = Settings()
     runtime = open_runtime(settings, config, app_name)
     try:
         context = open_context(
             role, runtime, Metrics(REGISTRY), process_index=process_index, instance=instance
         )
-        run_context(context, build)
+        run_context(context, build, stopping)
     finally:
         runtime.close()
+
+
+class StopSignals:
+    """SIGTERM and SIGINT from the moment ``run_role`` starts, not only once the replica
+    runs: a signal while it is still being built (settings, Cassandra, modules, catch-up
+    of nothing yet) stops it before it consumes anything, with exit 0 and the usual
+    "stopped cleanly" line, instead of Python's default death by signal (exit -15)."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.signum: int | None = None
+        self._replica: Replica | None = None
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.signum = signum
+        replica = self._replica
+        if replica is None:
+            log.info("signal %s: %s stopping before it runs", signum, self.role)
+            return
+        log.info("signal %s: %s %s stopping", signum, self.role, replica.context.instance)
+        replica.stop()
+
+    def bind(self, replica: Replica) -> bool:
+        """From now on a signal stops ``replica``; False if one came before it was built."""
+        self._replica = replica
+        return self.signum is None
 
 
 def open_context(
@@ -291,19 +323,15 @@ def build_replica(context: RoleContext, build: RoleBuilder) -> Replica:
     return Replica(context, role, context.listener, make)
 
 
-def run_context(context: RoleContext, build: RoleBuilder) -> None:
+def run_context(context: RoleContext, build: RoleBuilder, stopping: StopSignals) -> None:
     """Steps 3-6: build, serve health and metrics, handle signals, run."""
     from streamcore.metrics import serve_metrics
 
     replica = build_replica(context, build)
+    if not stopping.bind(replica):
+        log.info("%s stopped cleanly before it ran (%s)", context.role, context.instance)
+        return
     server = serve_metrics(context.settings.metrics, context.metrics.registry, context.health)
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %s: %s %s stopping", signum, context.role, context.instance)
-        replica.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     try:
         replica.run()
     finally:

@@ -6,12 +6,16 @@ workers must end with every reading applied once and every derived task committe
 
 from __future__ import annotations
 
+import re
 import signal
 
 import pytest
 from fault_harness import FaultApp
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(280)]
+
+RUNNING = re.compile(r"worker \S+ of \S+ running")
+"""The line a worker logs when it starts consuming (``Replica.run``)."""
 
 
 def test_workers_sigkilled_mid_stream(fault_app: FaultApp) -> None:
@@ -40,8 +44,14 @@ def test_workers_sigtermed_at_random_moments(fault_app: FaultApp) -> None:
         victim = app.random.choice(workers)
         victim.signal(signal.SIGTERM)
         code = victim.wait(60)
-        assert code == 0, f"{victim.name} exited with {code} after SIGTERM:\n{victim.tail()}"
-        assert "worker stopped cleanly" in victim.tail(5)
+        if code == -signal.SIGTERM and not RUNNING.search(victim.tail(10_000)):
+            # Python's own default action: the signal beat the interpreter's start-up and
+            # imports, before streamcore's handler existed; the process consumed nothing.
+            # From run_role on, a signal is a clean stop (exit 0), also while building.
+            pass
+        else:
+            assert code == 0, f"{victim.name} exited with {code} after SIGTERM:\n{victim.tail()}"
+            assert "worker stopped cleanly" in victim.tail(5)
         victim.start()
     outcome = app.settle()
     outcome.report()
