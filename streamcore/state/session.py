@@ -19,6 +19,7 @@ from cassandra.policies import (
     ExponentialReconnectionPolicy,
     RoundRobinPolicy,
     TokenAwarePolicy,
+    WhiteListRoundRobinPolicy,
 )
 
 from streamcore.settings import CassandraSettings
@@ -110,13 +111,28 @@ def tls_context(settings: CassandraSettings) -> ssl.SSLContext:
     return context
 
 
-def cql_answers(settings: CassandraSettings, timeout: float = 2.0) -> bool:
-    """True when the node answers a CQL query (not merely accepts TCP)."""
+def cql_answers(settings: CassandraSettings, timeout: float = 2.0, pinned: bool = False) -> bool:
+    """True when the node answers a CQL query (not merely accepts TCP).
+
+    ``pinned``: the query must be answered by the contact points themselves, not by
+    another node of their ring (how the dev cluster tells one node's readiness).
+    """
     driver_log = logging.getLogger("cassandra")
     level = driver_log.level
     driver_log.setLevel(logging.CRITICAL)
     try:
-        session = open_session(settings, connect_timeout=timeout)
+        options = cluster_options(settings, timeout, 30.0)
+        if pinned:
+            only = WhiteListRoundRobinPolicy(settings.contact_points)
+            options["execution_profiles"] = {
+                EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=only)
+            }
+        cluster = Cluster(**options)
+        try:
+            session = cluster.connect()
+        except Exception:
+            cluster.shutdown()
+            raise
     except (NoHostAvailable, OSError):
         return False
     finally:
