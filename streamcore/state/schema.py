@@ -89,11 +89,16 @@ TABLES = (
 )
 
 
-def keyspace_ddl(keyspace: str, replication_factor: int) -> str:
-    return (
-        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
-        f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
-    )
+def keyspace_ddl(keyspace: str, replication_factor: int, datacenter: str | None = None) -> str:
+    """SimpleStrategy, or NetworkTopologyStrategy with ``replication_factor`` replicas in
+    ``datacenter`` when one is given (what a production cluster wants: it names the
+    datacenter, so adding one later is an ALTER, and places replicas on distinct racks)."""
+    if datacenter is None:
+        replication = f"'class': 'SimpleStrategy', 'replication_factor': {replication_factor}"
+    else:
+        dc = datacenter.replace("'", "''")
+        replication = f"'class': 'NetworkTopologyStrategy', '{dc}': {replication_factor}"
+    return f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {{{replication}}}"
 
 
 def table_ddl(keyspace: str) -> list[str]:

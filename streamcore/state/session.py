@@ -6,6 +6,7 @@ import logging
 import ssl
 from typing import Any
 
+from cassandra import ConsistencyLevel
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import (
     EXEC_PROFILE_DEFAULT,
@@ -17,6 +18,7 @@ from cassandra.cluster import (
 from cassandra.policies import (
     DCAwareRoundRobinPolicy,
     ExponentialReconnectionPolicy,
+    RetryPolicy,
     RoundRobinPolicy,
     TokenAwarePolicy,
     WhiteListRoundRobinPolicy,
@@ -74,9 +76,21 @@ def cluster_options(
     if settings.username is not None:
         password = settings.password.get_secret_value() if settings.password else ""
         auth = PlainTextAuthProvider(username=settings.username, password=password)
+    # Token-aware: a request goes to a replica of its partition (one hop less; a batch
+    # ``CassandraStore`` packs per replica lands on it). With local_dc, only that
+    # datacenter's nodes are used, so LOCAL_* levels mean what they say.
     child = DCAwareRoundRobinPolicy(settings.local_dc) if settings.local_dc else RoundRobinPolicy()
     profile = ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(child),
+        # The driver's own: retries a timed-out read once when enough replicas answered,
+        # an unavailable once on the next node, never a timed-out write (our callers own
+        # that, with backoff). Never a downgrading policy: it would turn QUORUM into ONE
+        # exactly when nodes are lost, and a later QUORUM read could miss the write.
+        retry_policy=RetryPolicy(),
+        # Every statement names its level (README "Consistency levels"); these are for
+        # the few that don't (DDL, the keyspace claim): majority, not the driver's LOCAL_ONE.
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
         request_timeout=settings.request_timeout_seconds or request_timeout,
     )
     return {
