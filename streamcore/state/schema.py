@@ -20,6 +20,12 @@ setup`` with a lightweight transaction), so a second application never silently 
 
 ``app_model``: the entity model the stored data was written with (``model.changes``), stored
 by ``setup``, so a changed model is compared with it before it is applied.
+
+``claims``, ``updater_progress``, ``module_refreshes``: the scheduler's once-per-cluster
+claims, the updater's progress and module refresh marks. Their stores create them when
+missing, but ``setup`` creates them too: on a cluster, roles starting together and each
+issuing ``CREATE TABLE`` raced (one prepared its statements on a node the table had not
+reached yet and exited), and concurrent creation of one table is unsafe in Cassandra 5.0.
 """
 
 from __future__ import annotations
@@ -27,7 +33,10 @@ from __future__ import annotations
 import zlib
 
 from streamcore.state.api_schema import API_TABLES
+from streamcore.state.claims import CLAIMS_DDL
 from streamcore.state.fence import FENCE_DDL
+from streamcore.state.progress import PROGRESS_DDL
+from streamcore.state.refreshes import REFRESHES_DDL
 from streamcore.state.snapshot_schema import SNAPSHOT_TABLES
 
 INDEX_BUCKETS = 64
@@ -86,6 +95,9 @@ TABLES = (
     """,
     *SNAPSHOT_TABLES,
     *API_TABLES,
+    CLAIMS_DDL,
+    PROGRESS_DDL,
+    REFRESHES_DDL,
 )
 
 

@@ -157,3 +157,13 @@ def cql_answers(settings: CassandraSettings, timeout: float = 2.0, pinned: bool 
         return False
     finally:
         session.cluster.shutdown()
+
+
+def ensure_table(session: Session, keyspace: str, table: str, ddl: str) -> None:
+    """Run ``ddl`` (a ``CREATE TABLE IF NOT EXISTS``) only when the driver's schema
+    metadata lacks ``table``: ``setup`` normally created it, and on a cluster every role
+    re-issuing DDL at start races (see ``streamcore.state.schema``)."""
+    known = session.cluster.metadata.keyspaces.get(keyspace)
+    if known is not None and table in known.tables:
+        return
+    session.execute(" ".join(ddl.split()).format(ks=keyspace), timeout=60)
