@@ -10,41 +10,12 @@ duplicated and the longest stall, and asserts nothing lost and nothing applied t
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
-from fault_harness import QUIET, FaultApp
-
-from streamcore.kafka.clients import make_admin
+from cluster_checks import committed_offsets, input_leaders, report
+from fault_harness import FaultApp
 
 pytestmark = [pytest.mark.timeout(600)]
-
-
-def input_leaders(app: FaultApp) -> Counter[int]:
-    """Broker id -> input partitions it leads."""
-    topic = app.topic("input")
-    metadata = make_admin(app.settings.kafka).list_topics(topic, timeout=10)
-    return Counter(p.leader for p in metadata.topics[topic].partitions.values())
-
-
-def committed_offsets(app: FaultApp) -> int:
-    """The ingest group's committed input offsets, summed."""
-    return sum(committed for committed, _end in lags(app))
-
-
-def lags(app: FaultApp) -> list[tuple[int, int]]:
-    """(committed offset, end offset) of each input partition for the ingest group."""
-    consumer = Consumer(
-        {**app.settings.kafka.client_config(), **QUIET, "group.id": f"{app.app_name}.ingest"}
-    )
-    try:
-        partitions = [TopicPartition(app.topic("input"), p) for p in range(app.partitions)]
-        committed = consumer.committed(partitions, timeout=10)
-        ends = [consumer.get_watermark_offsets(p, timeout=10)[1] for p in partitions]
-        return [(max(c.offset, 0), end) for c, end in zip(committed, ends, strict=True)]
-    finally:
-        consumer.close()
 
 
 def test_leader_broker_of_the_input_killed_and_restarted(cluster_app: FaultApp) -> None:
@@ -66,15 +37,12 @@ def test_leader_broker_of_the_input_killed_and_restarted(cluster_app: FaultApp) 
     app.run_for(10.0)
     app.servers.up((victim,), timeout=180)
     outcome = app.settle(stuck_after=time.monotonic() - killed + 60)
-    outcome.details.update(
-        {
-            "killed": f"{victim} (leader of {led} of {app.partitions} input partitions)",
-            "leadership moved after s": round(moved_after, 1),
-            "down for s": round(time.monotonic() - killed, 1),
-            "committed/end": lags(app),
-        }
+    report(
+        outcome,
+        killed=f"{victim} (leader of {led} of {app.partitions} input partitions)",
+        leadership_moved_after_s=round(moved_after, 1),
+        down_for_s=round(time.monotonic() - killed, 1),
     )
-    outcome.report()
     outcome.assert_clean()
 
 
@@ -88,8 +56,7 @@ def test_one_cassandra_node_killed_and_restarted(cluster_app: FaultApp) -> None:
     app.run_for(10.0)
     app.servers.up(("cassandra-2",), timeout=180)
     outcome = app.settle(stuck_after=time.monotonic() - killed + 60)
-    outcome.details["down for s"] = round(time.monotonic() - killed, 1)
-    outcome.report()
+    report(outcome, killed="cassandra-2", down_for_s=round(time.monotonic() - killed, 1))
     outcome.assert_clean()
 
 
@@ -114,14 +81,13 @@ def test_two_cassandra_nodes_down_workers_wait_then_catch_up(cluster_app: FaultA
     # One node back: two of three replicas make a quorum again.
     app.servers.up(("cassandra-2",), timeout=180)
     outcome = app.settle(stuck_after=time.monotonic() - killed + 60)
-    outcome.details.update(
-        {
-            "committed during the outage": committed_late - committed_early,
-            "state readable at QUORUM during the outage": applied_early is not None,
-            "down for s": round(time.monotonic() - killed, 1),
-        }
+    report(
+        outcome,
+        killed="cassandra-2 and cassandra-3",
+        committed_during_outage=committed_late - committed_early,
+        state_readable_at_quorum_during_outage=applied_early is not None,
+        down_for_s=round(time.monotonic() - killed, 1),
     )
-    outcome.report()
     app.servers.up(("cassandra-3",), timeout=180)
     outcome.assert_clean()
     assert committed_late == committed_early, "input offsets committed without a quorum"

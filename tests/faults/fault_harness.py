@@ -456,9 +456,10 @@ class FaultApp:
     # -- workers -----------------------------------------------------------------------
 
     def start_workers(
-        self, count: int, extra_env: dict[str, str] | None = None
+        self, count: int, extra_env: dict[str, str] | None = None, role: str = "worker"
     ) -> list[WorkerProcess]:
-        """``count`` more worker processes; ``extra_env``: settings of the scenario's own."""
+        """``count`` more worker processes; ``extra_env``: settings of the scenario's own;
+        ``role``: the streamcore command (``snapshots`` and ``scheduler`` run alike)."""
         env = {
             **os.environ,
             "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": self.settings.kafka.bootstrap_servers,
@@ -479,14 +480,15 @@ class FaultApp:
             sys.executable,
             "-m",
             "streamcore.cli",
-            "worker",
+            role,
             str(CONFIG),
             "--app-name",
             self.app_name,
         ]
         started = []
         for _ in range(count):
-            worker = WorkerProcess(f"worker-{len(self.workers)}", command, env, self.logs)
+            name = "worker" if role == "worker" else role
+            worker = WorkerProcess(f"{name}-{len(self.workers)}", command, env, self.logs)
             worker.start()
             self.workers.append(worker)
             started.append(worker)
