@@ -51,3 +51,11 @@ def under_replicated(app: FaultApp) -> int:
         for topic in metadata.topics.values()
         for p in topic.partitions.values()
     )
+
+
+def under_load(app: FaultApp, count: int = 3000, seconds: float = 30.0) -> None:
+    """Two workers, ``count`` readings sent over ``seconds``, and the first tenth applied:
+    the state every scenario injects its fault into."""
+    app.start_workers(2)
+    app.send(count=count, seconds=seconds)
+    app.wait_applied(count // 10)

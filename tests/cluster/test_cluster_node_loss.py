@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from cluster_checks import committed_offsets, input_leaders, report
+from cluster_checks import committed_offsets, input_leaders, report, under_load
 from fault_harness import FaultApp
 
 pytestmark = [pytest.mark.timeout(600)]
@@ -20,9 +20,7 @@ pytestmark = [pytest.mark.timeout(600)]
 
 def test_leader_broker_of_the_input_killed_and_restarted(cluster_app: FaultApp) -> None:
     app = cluster_app
-    app.start_workers(2)
-    app.send(count=3000, seconds=30)
-    app.wait_applied(300)
+    under_load(app)
     before = input_leaders(app)
     leader, led = before.most_common(1)[0]
     victim = f"kafka-{leader}"
@@ -48,9 +46,7 @@ def test_leader_broker_of_the_input_killed_and_restarted(cluster_app: FaultApp) 
 
 def test_one_cassandra_node_killed_and_restarted(cluster_app: FaultApp) -> None:
     app = cluster_app
-    app.start_workers(2)
-    app.send(count=3000, seconds=30)
-    app.wait_applied(300)
+    under_load(app)
     assert app.servers.kill("cassandra-2")
     killed = time.monotonic()
     app.run_for(10.0)
@@ -67,9 +63,7 @@ GRACE_SECONDS = 5.0
 
 def test_two_cassandra_nodes_down_workers_wait_then_catch_up(cluster_app: FaultApp) -> None:
     app = cluster_app
-    app.start_workers(2)
-    app.send(count=3000, seconds=30)
-    app.wait_applied(300)
+    under_load(app)
     assert app.servers.kill("cassandra-2")
     assert app.servers.kill("cassandra-3")
     killed = time.monotonic()

@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from cluster_checks import report, under_replicated
+from cluster_checks import report, under_load, under_replicated
 from fault_harness import CONFIG, FaultApp
 
 pytestmark = [pytest.mark.timeout(1200)]
@@ -22,11 +22,9 @@ pytestmark = [pytest.mark.timeout(1200)]
 
 def test_rolling_restart_of_every_node_under_load(cluster_app: FaultApp) -> None:
     app = cluster_app
-    app.start_workers(2)
     app.start_workers(1, role="snapshots")
     app.start_workers(1, role="scheduler")
-    app.send(count=6000, seconds=150)
-    app.wait_applied(300)
+    under_load(app, count=6000, seconds=150)
     started = time.monotonic()
     restarts: dict[str, float] = {}
     for name in app.servers.select(("kafka",)):
