@@ -104,6 +104,21 @@ class TopicSettings(BaseModel):
     snapshot_tasks: str | None = None
     partitions: int = Field(default=6, ge=1)
     replication_factor: int = Field(default=1, ge=1)
+    min_insync_replicas: int | None = Field(
+        default=None,
+        ge=1,
+        description="min.insync.replicas of every topic created (unset: the broker's "
+        "default); with acks=all a write needs this many replicas, so on a cluster with "
+        "replication 3, 2 lets one broker be lost without stopping or losing writes.",
+    )
+
+    @model_validator(mode="after")
+    def _enough_replicas(self) -> Self:
+        if self.min_insync_replicas is not None and (
+            self.min_insync_replicas > self.replication_factor
+        ):
+            raise ValueError("topics.min_insync_replicas exceeds topics.replication_factor")
+        return self
 
     def name(self, role: str, app_name: str) -> str:
         """The topic of ``role`` (input, control, ...) for the application ``app_name``."""
@@ -161,8 +176,19 @@ class CassandraSettings(BaseModel):
     )
     username: str | None = None
     password: SecretStr | None = None
-    local_dc: str | None = None
+    local_dc: str | None = Field(
+        default=None,
+        description="The datacenter this process is in: the driver then sends requests "
+        "only to its nodes (DCAwareRoundRobinPolicy) and NetworkTopologyStrategy "
+        "replicates the keyspace there.",
+    )
     replication_factor: int = Field(default=1, ge=1)
+    replication_strategy: Literal["SimpleStrategy", "NetworkTopologyStrategy"] = Field(
+        default="SimpleStrategy",
+        description="Of a keyspace ``setup`` creates (an existing one is left as it is); "
+        "NetworkTopologyStrategy puts replication_factor replicas in local_dc, on "
+        "distinct racks where there are racks.",
+    )
     ssl_enabled: bool = Field(
         default=False,
         description="TLS to the native port; on by itself when ssl_ca_file or ssl_certfile is set.",
@@ -192,7 +218,17 @@ class CassandraSettings(BaseModel):
             self.ssl_enabled = True
         if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
             raise ValueError("cassandra.ssl_certfile and ssl_keyfile go together")
+        if self.replication_strategy == "NetworkTopologyStrategy" and not self.local_dc:
+            raise ValueError(
+                "cassandra.replication_strategy NetworkTopologyStrategy needs local_dc"
+            )
         return self
+
+    def keyspace_datacenter(self) -> str | None:
+        """The datacenter a new keyspace is replicated in (None: SimpleStrategy)."""
+        if self.replication_strategy == "NetworkTopologyStrategy":
+            return self.local_dc
+        return None
 
 
 def app_keyspace(app_name: str) -> str:

@@ -3,6 +3,12 @@
 Secure (``DevSettings.secure``): ``PasswordAuthenticator`` (the default superuser
 ``cassandra``/``cassandra``, created at once rather than after the usual 10 s delay) and
 client TLS required on the native port, with the dev CA's keystore (``streamcore.dev.tls``).
+
+In a local cluster (``DevSettings.nodes`` > 1) node N is ``cassandra-N`` on 127.0.0.N (the
+same ports on each address, but its own JMX port: local JMX binds 127.0.0.1), node 1 the
+seed. A brand-new ring needs no streaming, so every node gets an evenly spaced token
+(``initial_token``) and ``auto_bootstrap: false``: after the seed is up the others join
+together in seconds instead of one by one after a 30 s ring delay each.
 """
 
 from __future__ import annotations
@@ -70,11 +76,13 @@ _JDK17_FLAGS = [
 class CassandraServerFiles:
     """Classpath, configuration and storage of the dev Cassandra node."""
 
-    name = "cassandra"
-
-    def __init__(self, settings: DevSettings, tools: Toolchain) -> None:
+    def __init__(self, settings: DevSettings, tools: Toolchain, node: int | None = None) -> None:
+        """``node``: this node's number in a local cluster; None for the single node."""
         self.settings = settings
         self.tools = tools
+        self.node = node
+        self.name = "cassandra" if node is None else f"cassandra-{node}"
+        self.host = settings.host(node)
         self.directory = settings.server_dir(self.name)
         self.data_dir = self.directory / "data"
         self.yaml = self.directory / "cassandra.yaml"
@@ -85,7 +93,7 @@ class CassandraServerFiles:
         s = self.settings
         return classpath_dir(
             s.cache_dir,
-            self.name,
+            "cassandra",  # one jar cache for every node
             [f"org.apache.cassandra:cassandra-all:{s.cassandra_version}"],
             self.tools,
         )
@@ -99,15 +107,15 @@ class CassandraServerFiles:
             # One token and no auto snapshots keep a single-node start and DROP fast.
             "num_tokens": 1,
             "partitioner": "org.apache.cassandra.dht.Murmur3Partitioner",
-            "listen_address": "127.0.0.1",
-            "rpc_address": "127.0.0.1",
+            "listen_address": self.host,
+            "rpc_address": self.host,
             "storage_port": s.cassandra_storage_port,
             "native_transport_port": s.cassandra_port,
             "start_native_transport": True,
             "seed_provider": [
                 {
                     "class_name": "org.apache.cassandra.locator.SimpleSeedProvider",
-                    "parameters": [{"seeds": f"127.0.0.1:{s.cassandra_storage_port}"}],
+                    "parameters": [{"seeds": f"{s.host(1)}:{s.cassandra_storage_port}"}],
                 }
             ],
             "endpoint_snitch": "SimpleSnitch",
@@ -127,6 +135,13 @@ class CassandraServerFiles:
             "batch_size_fail_threshold": "1MiB",
             "unlogged_batch_across_partitions_warn_threshold": 100,
         }
+        if self.node is not None:
+            config.update(
+                {
+                    "initial_token": str(ring_token(self.node, s.nodes)),
+                    "auto_bootstrap": False,
+                }
+            )
         if s.secure:
             self.tls.ensure()
             config.update(
@@ -169,9 +184,14 @@ class CassandraServerFiles:
             f"-Dcassandra.logdir={self.directory}",
             "-Dcassandra.skip_wait_for_gossip_to_settle=0",
             *(["-Dcassandra.superuser_setup_delay_ms=0"] if self.settings.secure else []),
-            f"-Dcassandra.jmx.local.port={self.settings.cassandra_jmx_port}",
+            f"-Dcassandra.jmx.local.port={self.settings.cassandra_jmx_port_of(self.node)}",
             f"-Dlogback.configurationFile={self.conf_dir / 'logback.xml'}",
             "-cp",
             f"{self.conf_dir}:{classpath}/*",
             "org.apache.cassandra.service.CassandraDaemon",
         ]
+
+
+def ring_token(node: int, nodes: int) -> int:
+    """Node ``node`` (1-based) of ``nodes``: Murmur3 tokens evenly spaced over the ring."""
+    return -(2**63) + (node - 1) * (2**64 // nodes)

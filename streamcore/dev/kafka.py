@@ -1,5 +1,10 @@
 """Apache Kafka 4.x as one combined KRaft broker+controller on 127.0.0.1.
 
+In a local cluster (``DevSettings.nodes`` > 1) node N is ``kafka-N`` on 127.0.0.N, every
+node a broker and a voter of a static controller quorum (``controller.quorum.voters``),
+all formatted with one cluster id; the internal topics get replication 3 (at most the node
+count) and ``min.insync.replicas`` 2, so one broker can be lost without stopping writes.
+
 Secure (``DevSettings.secure``): one more listener, ``SASL_SSL`` on ``kafka_secure_port``,
 TLS from the dev CA (``streamcore.dev.tls``) and SCRAM-SHA-512 with one user created when
 the storage is formatted (``--add-scram``). Inter-broker and controller traffic stay on
@@ -45,11 +50,13 @@ def new_cluster_id() -> str:
 class KafkaServerFiles:
     """Classpath, configuration and storage of the dev broker."""
 
-    name = "kafka"
-
-    def __init__(self, settings: DevSettings, tools: Toolchain) -> None:
+    def __init__(self, settings: DevSettings, tools: Toolchain, node: int | None = None) -> None:
+        """``node``: this node's number in a local cluster; None for the single broker."""
         self.settings = settings
         self.tools = tools
+        self.node = node
+        self.name = "kafka" if node is None else f"kafka-{node}"
+        self.host = settings.host(node)
         self.directory = settings.server_dir(self.name)
         self.data_dir = self.directory / "data"
         self.properties = self.directory / "server.properties"
@@ -60,7 +67,7 @@ class KafkaServerFiles:
         s = self.settings
         return classpath_dir(
             s.cache_dir,
-            self.name,
+            "kafka",  # one jar cache for every node
             [
                 f"org.apache.kafka:kafka_2.13:{s.kafka_version}",
                 # Kafka logs through slf4j 1.x; without a binding and a config it is silent.
@@ -73,11 +80,11 @@ class KafkaServerFiles:
     def write_config(self) -> None:
         s = self.settings
         self.directory.mkdir(parents=True, exist_ok=True)
-        broker = f"127.0.0.1:{s.kafka_port}"
-        controller = f"127.0.0.1:{s.kafka_controller_port}"
+        broker = f"{self.host}:{s.kafka_port}"
+        controller = f"{self.host}:{s.kafka_controller_port}"
         properties = {
             "process.roles": "broker,controller",
-            "node.id": "1",
+            "node.id": str(self.node or 1),
             "controller.quorum.bootstrap.servers": controller,
             "listeners": f"PLAINTEXT://{broker},CONTROLLER://{controller}",
             "advertised.listeners": f"PLAINTEXT://{broker}",
@@ -100,20 +107,42 @@ class KafkaServerFiles:
             "log.retention.hours": "24",
             "delete.topic.enable": "true",
         }
+        if self.node is not None:
+            del properties["controller.quorum.bootstrap.servers"]  # the voters are static
+            properties.update(self._cluster_properties())
         if s.secure:
             properties.update(self._secure_properties())
         self.properties.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
         self.log4j.write_text(_LOG4J2)
 
+    def _cluster_properties(self) -> dict[str, str]:
+        s = self.settings
+        voters = ",".join(
+            f"{n}@{s.host(n)}:{s.kafka_controller_port}" for n in range(1, s.nodes + 1)
+        )
+        replicas = str(min(3, s.nodes))
+        in_sync = str(min(2, s.nodes))
+        return {
+            "controller.quorum.voters": voters,
+            "default.replication.factor": replicas,
+            "min.insync.replicas": in_sync,
+            "offsets.topic.replication.factor": replicas,
+            "transaction.state.log.replication.factor": replicas,
+            "transaction.state.log.min.isr": in_sync,
+            "share.coordinator.state.topic.replication.factor": replicas,
+            "share.coordinator.state.topic.min.isr": in_sync,
+        }
+
     def _secure_properties(self) -> dict[str, str]:
         s = self.settings
         self.tls.ensure()
-        secure = f"SASL_SSL://127.0.0.1:{s.kafka_secure_port}"
+        host = self.host
+        secure = f"SASL_SSL://{host}:{s.kafka_secure_port}"
         prefix = "listener.name.sasl_ssl."
         return {
-            "listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port},{secure},"
-            f"CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port},{secure}",
+            "listeners": f"PLAINTEXT://{host}:{s.kafka_port},{secure},"
+            f"CONTROLLER://{host}:{s.kafka_controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{host}:{s.kafka_port},{secure}",
             "listener.security.protocol.map": (
                 "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"
             ),
@@ -127,11 +156,28 @@ class KafkaServerFiles:
             f"{prefix}ssl.key.password": KEYSTORE_PASSWORD,
         }
 
-    def format_storage(self, classpath: Path) -> None:
-        """Format the KRaft log directory once; a formatted directory is kept as is."""
+    def formatted_cluster_id(self) -> str | None:
+        """The cluster id this node's storage was formatted with, if it was."""
+        try:
+            text = (self.data_dir / "meta.properties").read_text()
+        except FileNotFoundError:
+            return None
+        for line in text.splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "cluster.id":
+                return value.strip()
+        return None
+
+    def format_storage(self, classpath: Path, cluster_id: str | None = None) -> None:
+        """Format the KRaft log directory once; a formatted directory is kept as is.
+
+        ``cluster_id``: the one every node of a cluster shares (a fresh one by default);
+        a cluster node joins the static quorum, the single node starts its own
+        (``--standalone``).
+        """
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = new_cluster_id()
+        cluster_id = cluster_id or new_cluster_id()
         result = subprocess.run(
             [
                 self.tools.java,
@@ -143,7 +189,7 @@ class KafkaServerFiles:
                 f"--cluster-id={cluster_id}",
                 "-c",
                 str(self.properties),
-                "--standalone",
+                *(["--standalone"] if self.node is None else []),
                 *self._scram_users(),
             ],
             capture_output=True,

@@ -19,6 +19,9 @@ from streamcore.settings import (
     DEV_REGISTRY_PORT,
 )
 
+MAX_NODES = 5
+"""Nodes of a local cluster at most (127.0.0.1 to 127.0.0.5)."""
+
 
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -50,6 +53,19 @@ class DevSettings(BaseSettings):
     }
     PORT_SHIFT: ClassVar[int] = 0
     """Added to every port moved by ``port_base`` (the secure pair sits 100 above)."""
+
+    nodes: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_NODES,
+        description="Kafka and Cassandra nodes: 1 (the default) or a local cluster, node N "
+        "on 127.0.0.N with the same ports (``streamcore dev up --nodes 3``).",
+    )
+    cluster_kafka_heap: str = "320M"
+    """Each Kafka node's heap in a cluster, unless ``kafka_heap`` is set."""
+    cluster_cassandra_heap: str = "640M"
+    """Each Cassandra node's heap in a cluster, unless ``cassandra_heap`` is set: three
+    nodes and three brokers then take about 4 GiB resident on a small shared machine."""
 
     port_base: int | None = Field(
         default=None,
@@ -113,7 +129,21 @@ class DevSettings(BaseSettings):
             for name, offset in self.PORT_OFFSETS.items():
                 if name not in self.model_fields_set:
                     setattr(self, name, self.port_base + offset + self.PORT_SHIFT)
+        if self.nodes > 1:
+            if "kafka_heap" not in self.model_fields_set:
+                self.kafka_heap = self.cluster_kafka_heap
+            if "cassandra_heap" not in self.model_fields_set:
+                self.cassandra_heap = self.cluster_cassandra_heap
         return self
+
+    def host(self, node: int | None) -> str:
+        """Node N of a cluster listens on 127.0.0.N (Linux routes all of 127/8 to lo);
+        the single node (``None``) on 127.0.0.1."""
+        return f"127.0.0.{node or 1}"
+
+    def cassandra_jmx_port_of(self, node: int | None) -> int:
+        """Cassandra's local JMX binds 127.0.0.1 whatever the node's address: one port each."""
+        return self.cassandra_jmx_port + (node or 1) - 1
 
     def server_dir(self, name: str) -> Path:
         """Config, data, log and pid file of one server."""

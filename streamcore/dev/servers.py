@@ -5,6 +5,13 @@ whose port answers but that we did not start is reported, never touched. Both se
 in parallel and readiness is polled, not slept for. A secure pair (``SecureDevSettings``)
 is probed the way its clients connect: SASL_SSL and password + TLS (``kafka_settings`` and
 ``cassandra_settings`` give those client settings).
+
+A local cluster (``DevSettings.nodes`` > 1) has one server per node and kind, ``kafka-1``
+... ``cassandra-3``; a kind's name (``kafka``) stands for all its nodes. Each node is
+probed on its own address: a broker is ready when the metadata it serves lists itself, a
+Cassandra node when it answers CQL itself. Fresh Cassandra nodes start after the seed
+(node 1) answers; stopping is done in parallel (a last broker shutting down alone would
+wait for a controller quorum that is already gone).
 """
 
 from __future__ import annotations
@@ -13,12 +20,13 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from streamcore.dev.cassandra import CassandraServerFiles
-from streamcore.dev.kafka import KafkaServerFiles
+from streamcore.dev.kafka import KafkaServerFiles, new_cluster_id
 from streamcore.dev.layout import DevSettings
 from streamcore.dev.process import ManagedProcess
 from streamcore.dev.registry import RegistryServerFiles, registry_answers, registry_url
@@ -32,8 +40,19 @@ from streamcore.state.session import cql_answers
 log = logging.getLogger(__name__)
 
 SERVER_NAMES = ("kafka", "cassandra")
-"""What ``up`` starts by default; the schema registry is opt-in (``DevSettings.registry``)."""
-ALL_SERVER_NAMES = (*SERVER_NAMES, "registry")
+"""What ``up`` starts by default on one node; the schema registry is opt-in
+(``DevSettings.registry``) and runs once, on 127.0.0.1, whatever the node count."""
+REGISTRY = "registry"
+LAYOUT_FILE = "nodes"
+"""In the state directory: the node count ``up`` last started, for the other commands."""
+
+
+def recorded_nodes(settings: DevSettings) -> int:
+    """The node count of the layout last started in ``settings.state_dir`` (1 if none)."""
+    try:
+        return int((settings.state_dir / LAYOUT_FILE).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return 1
 
 
 class _ServerFiles(Protocol):
@@ -54,16 +73,17 @@ class ServerStatus:
     seconds_to_ready: float | None = None
     started_here: bool = False
     paused: bool = False
+    host: str = "127.0.0.1"
 
     def describe(self) -> str:
         if self.pid is None and not self.ready:
-            return f"{self.name}: stopped (port {self.port})"
+            return f"{self.name}: stopped ({self.host}:{self.port})"
         owner = f"pid {self.pid}" if self.pid else "not started by streamcore"
         state = "paused" if self.paused else "ready" if self.ready else "not ready"
         timing = (
             f", ready in {self.seconds_to_ready:.1f} s" if self.seconds_to_ready is not None else ""
         )
-        return f"{self.name}: {state} on 127.0.0.1:{self.port} ({owner}{timing})"
+        return f"{self.name}: {state} on {self.host}:{self.port} ({owner}{timing})"
 
 
 class DevServers:
@@ -71,30 +91,45 @@ class DevServers:
         self.settings = settings or DevSettings()
         s = self.settings
         self.tools = Toolchain(s)
-        kafka_files = KafkaServerFiles(s, self.tools)
-        self._kafka_files = kafka_files
-        self._files: dict[str, _ServerFiles] = {
-            "kafka": kafka_files,
-            "cassandra": CassandraServerFiles(s, self.tools),
-            "registry": RegistryServerFiles(s, self.tools),
+        nodes: list[int | None] = [None] if s.nodes == 1 else list(range(1, s.nodes + 1))
+        self._kafka_files = {
+            files.name: files for files in (KafkaServerFiles(s, self.tools, n) for n in nodes)
         }
+        cassandra_files = [CassandraServerFiles(s, self.tools, n) for n in nodes]
+        self._files: dict[str, _ServerFiles] = {
+            **self._kafka_files,
+            **{files.name: files for files in cassandra_files},
+        }
+        self._files[REGISTRY] = RegistryServerFiles(s, self.tools)
+        self.all_names = tuple(self._files)
+        """Every server this layout can run: ``kafka``, ``cassandra`` or ``kafka-1`` ...,
+        and the registry."""
+        self.names = self.all_names if s.registry else self.all_names[:-1]
+        """The servers ``up`` starts when none are named: the registry only if enabled."""
+        self._hosts = {
+            **{f.name: f.host for f in self._kafka_files.values()},
+            **{f.name: f.host for f in cassandra_files},
+            REGISTRY: "127.0.0.1",
+        }
+        kafka_port = s.kafka_secure_port if s.secure else s.kafka_port
         self._ports = {
-            "kafka": s.kafka_secure_port if s.secure else s.kafka_port,
-            "cassandra": s.cassandra_port,
-            "registry": s.registry_port,
+            **dict.fromkeys(self._kafka_files, kafka_port),
+            **{f.name: s.cassandra_port for f in cassandra_files},
+            REGISTRY: s.registry_port,
+        }
+        self._probes: dict[str, Callable[[], bool]] = {
+            REGISTRY: lambda: registry_answers(s.registry_port)
         }
         kafka_settings = self.kafka_settings()
+        for kafka in self._kafka_files.values():
+            own = kafka_settings.model_copy(
+                update={"bootstrap_servers": f"{kafka.host}:{kafka_port}"}
+            ).client_config()
+            self._probes[kafka.name] = _kafka_probe(own, kafka.node)
         cassandra_settings = self.cassandra_settings()
-        self._probes: dict[str, Callable[[], bool]] = {
-            "kafka": lambda: broker_answers(kafka_settings.client_config(), timeout=1.0),
-            "cassandra": lambda: cql_answers(cassandra_settings, timeout=1.0),
-            "registry": lambda: registry_answers(s.registry_port),
-        }
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The servers ``up`` starts when none are named: the registry only if enabled."""
-        return ALL_SERVER_NAMES if self.settings.registry else SERVER_NAMES
+        for cassandra in cassandra_files:
+            own_cql = cassandra_settings.model_copy(update={"contact_points": [cassandra.host]})
+            self._probes[cassandra.name] = _cassandra_probe(own_cql, s.nodes > 1)
 
     def registry_url(self) -> str:
         """The dev registry's Confluent-compatible API (``SchemaRegistrySettings.url``)."""
@@ -103,10 +138,11 @@ class DevServers:
     def kafka_settings(self) -> KafkaSettings:
         """How a client reaches this Kafka (SASL_SSL with SCRAM-SHA-512 when secure)."""
         s = self.settings
+        hosts = [s.host(n) for n in range(1, s.nodes + 1)]
         if not s.secure:
-            return KafkaSettings(bootstrap_servers=f"127.0.0.1:{s.kafka_port}")
+            return KafkaSettings(bootstrap_servers=",".join(f"{h}:{s.kafka_port}" for h in hosts))
         return KafkaSettings(
-            bootstrap_servers=f"127.0.0.1:{s.kafka_secure_port}",
+            bootstrap_servers=",".join(f"{h}:{s.kafka_secure_port}" for h in hosts),
             security_protocol="SASL_SSL",
             sasl_mechanism="SCRAM-SHA-512",
             sasl_username=s.kafka_user,
@@ -117,9 +153,11 @@ class DevServers:
     def cassandra_settings(self) -> CassandraSettings:
         """How a client reaches this Cassandra (password and TLS when secure)."""
         s = self.settings
+        hosts = [s.host(n) for n in range(1, s.nodes + 1)]
         if not s.secure:
-            return CassandraSettings(port=s.cassandra_port)
+            return CassandraSettings(contact_points=hosts, port=s.cassandra_port)
         return CassandraSettings(
+            contact_points=hosts,
             port=s.cassandra_port,
             username=s.cassandra_user,
             password=s.cassandra_password,
@@ -134,37 +172,112 @@ class DevServers:
     def process(self, name: str) -> ManagedProcess:
         return ManagedProcess(name, self._files[name].directory)
 
+    def select(self, names: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The servers ``names`` mean, in layout order: all when empty; a kind's name
+        (``kafka``) is every node of that kind in a cluster."""
+        if not names:
+            return self.names
+        known = self.all_names
+        unknown = [n for n in names if not any(_matches(server, n) for server in known)]
+        if unknown:
+            raise DevServerError(
+                f"no server {', '.join(unknown)} here; the servers: {', '.join(known)}"
+            )
+        return tuple(s for s in known if any(_matches(s, n) for n in names))
+
     def up(self, names: tuple[str, ...] = (), timeout: float = 180.0) -> list[ServerStatus]:
-        """Start what is not running, then wait until every server answers."""
-        names = names or self.names
+        """Start what is not running, then wait until every server answers.
+
+        Every broker and a cluster's Cassandra seed start side by side; the other
+        Cassandra nodes start when the seed answers (a fresh node finds the ring there).
+        """
+        names = self.select(names)
+        self._check_layout()
         to_start = [name for name in names if self._needs_start(name)]
         # Resolve every classpath first so the servers then boot side by side.
         classpaths = {name: self._files[name].classpath() for name in to_start}
+        if to_start:
+            self._record_layout()  # before any start: ``down`` must find what this starts
+        self._prepare(to_start, classpaths)
+        seed = "cassandra-1"
+        later = [n for n in to_start if n.startswith("cassandra-") and n != seed]
+        if seed not in to_start:
+            later = []
         started: dict[str, float] = {}
         for name in to_start:
-            files = self._files[name]
-            files.write_config()
-            if name == "kafka":
-                self._kafka_files.format_storage(classpaths[name])
-            started[name] = time.monotonic()
-            process = self.process(name)
-            pid = process.start(files.command(classpaths[name]))
-            log.info("started %s (pid %s), log %s", name, pid, process.log_file)
-        return [self._wait_ready(name, started.get(name), timeout) for name in names]
+            if name not in later:
+                started[name] = self._start(name, classpaths[name])
+        statuses = {}
+        if later:
+            statuses[seed] = self._wait_ready(seed, started[seed], timeout)
+            for name in later:
+                started[name] = self._start(name, classpaths[name])
+        for name in names:
+            if name not in statuses:
+                statuses[name] = self._wait_ready(name, started.get(name), timeout)
+        return [statuses[name] for name in names]
+
+    def _prepare(self, names: list[str], classpaths: dict[str, Path]) -> None:
+        """Write every configuration and format new Kafka storage (a JVM each: side by side)."""
+        for name in names:
+            self._files[name].write_config()
+        cluster_id = self._kafka_cluster_id()
+        kafkas = [self._kafka_files[name] for name in names if name in self._kafka_files]
+        if kafkas:
+            with ThreadPoolExecutor(max_workers=len(kafkas)) as pool:
+                formats = [
+                    pool.submit(kafka.format_storage, classpaths[kafka.name], cluster_id)
+                    for kafka in kafkas
+                ]
+                for done in formats:
+                    done.result()
+
+    def _start(self, name: str, classpath: Path) -> float:
+        started = time.monotonic()
+        process = self.process(name)
+        pid = process.start(self._files[name].command(classpath))
+        log.info("started %s (pid %s), log %s", name, pid, process.log_file)
+        return started
+
+    def _kafka_cluster_id(self) -> str | None:
+        """The id every node of a cluster is formatted with: the one a node already has,
+        else a fresh one; None for the single broker (it draws its own)."""
+        if self.settings.nodes == 1:
+            return None
+        found = (files.formatted_cluster_id() for files in self._kafka_files.values())
+        return next((cluster_id for cluster_id in found if cluster_id), None) or new_cluster_id()
+
+    def _check_layout(self) -> None:
+        """Refuse to start a layout over another one still running in the same state
+        directory (they share 127.0.0.1's ports)."""
+        recorded = recorded_nodes(self.settings)
+        if recorded == self.settings.nodes:
+            return
+        other = DevServers(self.settings.model_copy(update={"nodes": recorded}))
+        running = [name for name in other.names if other.process(name).is_running()]
+        if running:
+            raise DevServerError(
+                f"a {recorded}-node layout runs in {self.settings.state_dir} "
+                f"({', '.join(running)}): `streamcore dev down` it first"
+            )
+
+    def _record_layout(self) -> None:
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.settings.state_dir / LAYOUT_FILE).write_text(f"{self.settings.nodes}\n")
 
     def _needs_start(self, name: str) -> bool:
         process = self.process(name)
         if process.is_running():
             log.info("%s already running (pid %s)", name, process.pid())
             return False
-        if not _port_open(self._ports[name]):
+        if not _port_open(self._hosts[name], self._ports[name]):
             return True
         if self._probes[name]():
             log.info("%s answers on port %s; reusing it", name, self._ports[name])
             return False
         raise DevServerError(
-            f"port {self._ports[name]} is taken by something that is not {name}; "
-            f"set STREAMCORE_DEV_{name.upper()}_PORT to another port"
+            f"{self._hosts[name]}:{self._ports[name]} is taken by something that is not {name}; "
+            f"set STREAMCORE_DEV_{name.split('-', maxsplit=1)[0].upper()}_PORT to another port"
         )
 
     def _wait_ready(self, name: str, started: float | None, timeout: float) -> ServerStatus:
@@ -174,7 +287,13 @@ class DevServers:
             if self._probes[name]():
                 elapsed = time.monotonic() - started if started is not None else None
                 return ServerStatus(
-                    name, process.pid(), True, self._ports[name], elapsed, started is not None
+                    name,
+                    process.pid(),
+                    True,
+                    self._ports[name],
+                    elapsed,
+                    started is not None,
+                    host=self._hosts[name],
                 )
             if started is not None and process.exited():
                 raise DevServerError(
@@ -187,21 +306,35 @@ class DevServers:
             time.sleep(0.3)
 
     def status(self, names: tuple[str, ...] = ()) -> list[ServerStatus]:
-        """By default the servers ``up`` starts (``names``)."""
+        """By default the servers ``up`` starts, and the registry whenever it runs."""
+        selected = self.select(names)
+        if not names and REGISTRY not in selected and self.process(REGISTRY).is_running():
+            selected = (*selected, REGISTRY)  # started with --registry: shown though not enabled
         statuses = []
-        for name in names or self.names:
+        for name in selected:
             process = self.process(name)
             paused = process.is_paused()
             # A paused server can't answer: skip the probe rather than wait for it.
             ready = not paused and self._probes[name]()
             statuses.append(
-                ServerStatus(name, process.pid(), ready, self._ports[name], paused=paused)
+                ServerStatus(
+                    name,
+                    process.pid(),
+                    ready,
+                    self._ports[name],
+                    paused=paused,
+                    host=self._hosts[name],
+                )
             )
         return statuses
 
-    def down(self, names: tuple[str, ...] = ALL_SERVER_NAMES) -> list[str]:
-        """Stop the servers we started; returns the names actually stopped."""
-        return [name for name in names if self.process(name).stop(timeout=60.0)]
+    def down(self, names: tuple[str, ...] = ()) -> list[str]:
+        """Stop the servers we started, side by side (by default all of them, the registry
+        too); returns the names actually stopped."""
+        selected = self.select(names) if names else self.all_names
+        with ThreadPoolExecutor(max_workers=len(selected)) as pool:
+            stopped = list(pool.map(lambda name: self.process(name).stop(timeout=60.0), selected))
+        return [name for name, done in zip(selected, stopped, strict=True) if done]
 
     # Faults, for the fault suite (tests/faults) and ``streamcore dev kill|pause|...``.
     # Each acts only on a server this instance started (its pid file and marker).
@@ -227,7 +360,23 @@ class DevServers:
         return self.process(name).tail(lines)
 
 
-def _port_open(port: int) -> bool:
+def _matches(server: str, name: str) -> bool:
+    return server == name or server.startswith(f"{name}-")
+
+
+def _kafka_probe(
+    client_config: dict[str, str | int | float | bool], node_id: int | None
+) -> Callable[[], bool]:
+    """This broker answers metadata and (in a cluster) lists itself: it has registered."""
+    return lambda: broker_answers(client_config, timeout=1.0, broker_id=node_id)
+
+
+def _cassandra_probe(settings: CassandraSettings, pinned: bool) -> Callable[[], bool]:
+    """This node answers CQL (pinned: itself, not another node of its ring)."""
+    return lambda: cql_answers(settings, timeout=1.0, pinned=pinned)
+
+
+def _port_open(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0

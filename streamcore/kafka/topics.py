@@ -37,12 +37,15 @@ class TopicReport:
 
 def planned_topics(topics: TopicSettings, app_name: str) -> dict[str, NewTopic]:
     """Topic name -> spec for every role of ``app_name``."""
+    shared = {}
+    if topics.min_insync_replicas is not None:
+        shared["min.insync.replicas"] = str(topics.min_insync_replicas)
     return {
         topics.name(role, app_name): NewTopic(
             topics.name(role, app_name),
             num_partitions=1 if role in SINGLE_PARTITION_ROLES else topics.partitions,
             replication_factor=topics.replication_factor,
-            config=ROLE_CONFIGS.get(role, {}),
+            config={**shared, **ROLE_CONFIGS.get(role, {})},
         )
         for role in TOPIC_ROLES
     }

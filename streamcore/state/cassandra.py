@@ -32,9 +32,11 @@ from streamcore.state.values import StoredValues
 EntityKey = tuple[str, str]
 
 
-def create_schema(session: Session, keyspace: str, replication_factor: int = 1) -> None:
-    """Idempotent: keyspace and tables are created only when missing."""
-    session.execute(keyspace_ddl(keyspace, replication_factor), timeout=60)
+def create_schema(
+    session: Session, keyspace: str, replication_factor: int = 1, datacenter: str | None = None
+) -> None:
+    """Idempotent: keyspace and tables are created only when missing (``keyspace_ddl``)."""
+    session.execute(keyspace_ddl(keyspace, replication_factor, datacenter), timeout=60)
     for ddl in table_ddl(keyspace):
         session.execute(ddl, timeout=60)
 

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Session
 
+from streamcore.state.session import ensure_table
+
 CLAIMS_DDL = """
 CREATE TABLE IF NOT EXISTS {ks}.claims (
     job text,
@@ -28,7 +30,7 @@ class ClaimStore:
     def __init__(self, session: Session, keyspace: str, owner: str | None = None) -> None:
         self._session = session
         self.owner = owner or socket.gethostname()
-        session.execute(" ".join(CLAIMS_DDL.split()).format(ks=keyspace), timeout=60)
+        ensure_table(session, keyspace, "claims", CLAIMS_DDL)
         self._insert = session.prepare(
             f"INSERT INTO {keyspace}.claims (job, slot, owner, claimed_at) "
             "VALUES (?, ?, ?, ?) IF NOT EXISTS USING TTL ?"

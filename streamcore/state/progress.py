@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Session
 
+from streamcore.state.session import ensure_table
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -59,7 +61,7 @@ CREATE TABLE IF NOT EXISTS {ks}.updater_progress (
 class ProgressStore:
     def __init__(self, session: Session, keyspace: str) -> None:
         self._session = session
-        session.execute(" ".join(PROGRESS_DDL.split()).format(ks=keyspace), timeout=60)
+        ensure_table(session, keyspace, "updater_progress", PROGRESS_DDL)
         self._start = session.prepare(
             f"INSERT INTO {keyspace}.updater_progress "
             "(thread, round, iteration, iterations, started, processed) "

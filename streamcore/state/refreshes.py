@@ -18,6 +18,8 @@ from __future__ import annotations
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Session
 
+from streamcore.state.session import ensure_table
+
 REFRESHES_DDL = """
 CREATE TABLE IF NOT EXISTS {ks}.module_refreshes (
     module text PRIMARY KEY,
@@ -30,7 +32,7 @@ CREATE TABLE IF NOT EXISTS {ks}.module_refreshes (
 class RefreshRequests:
     def __init__(self, session: Session, keyspace: str) -> None:
         self._session = session
-        session.execute(" ".join(REFRESHES_DDL.split()).format(ks=keyspace), timeout=60)
+        ensure_table(session, keyspace, "module_refreshes", REFRESHES_DDL)
         table = f"{keyspace}.module_refreshes"
         self._insert = self._lwt(
             f"INSERT INTO {table} (module, requested, consumed) VALUES (?, ?, 0) IF NOT EXISTS"

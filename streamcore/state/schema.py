@@ -20,6 +20,12 @@ setup`` with a lightweight transaction), so a second application never silently 
 
 ``app_model``: the entity model the stored data was written with (``model.changes``), stored
 by ``setup``, so a changed model is compared with it before it is applied.
+
+``claims``, ``updater_progress``, ``module_refreshes``: the scheduler's once-per-cluster
+claims, the updater's progress and module refresh marks. Their stores create them when
+missing, but ``setup`` creates them too: on a cluster, roles starting together and each
+issuing ``CREATE TABLE`` raced (one prepared its statements on a node the table had not
+reached yet and exited), and concurrent creation of one table is unsafe in Cassandra 5.0.
 """
 
 from __future__ import annotations
@@ -27,7 +33,10 @@ from __future__ import annotations
 import zlib
 
 from streamcore.state.api_schema import API_TABLES
+from streamcore.state.claims import CLAIMS_DDL
 from streamcore.state.fence import FENCE_DDL
+from streamcore.state.progress import PROGRESS_DDL
+from streamcore.state.refreshes import REFRESHES_DDL
 from streamcore.state.snapshot_schema import SNAPSHOT_TABLES
 
 INDEX_BUCKETS = 64
@@ -86,14 +95,22 @@ TABLES = (
     """,
     *SNAPSHOT_TABLES,
     *API_TABLES,
+    CLAIMS_DDL,
+    PROGRESS_DDL,
+    REFRESHES_DDL,
 )
 
 
-def keyspace_ddl(keyspace: str, replication_factor: int) -> str:
-    return (
-        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
-        f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
-    )
+def keyspace_ddl(keyspace: str, replication_factor: int, datacenter: str | None = None) -> str:
+    """SimpleStrategy, or NetworkTopologyStrategy with ``replication_factor`` replicas in
+    ``datacenter`` when one is given (what a production cluster wants: it names the
+    datacenter, so adding one later is an ALTER, and places replicas on distinct racks)."""
+    if datacenter is None:
+        replication = f"'class': 'SimpleStrategy', 'replication_factor': {replication_factor}"
+    else:
+        dc = datacenter.replace("'", "''")
+        replication = f"'class': 'NetworkTopologyStrategy', '{dc}': {replication_factor}"
+    return f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {{{replication}}}"
 
 
 def table_ddl(keyspace: str) -> list[str]:

@@ -6,6 +6,7 @@ import logging
 import ssl
 from typing import Any
 
+from cassandra import ConsistencyLevel
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import (
     EXEC_PROFILE_DEFAULT,
@@ -17,8 +18,10 @@ from cassandra.cluster import (
 from cassandra.policies import (
     DCAwareRoundRobinPolicy,
     ExponentialReconnectionPolicy,
+    RetryPolicy,
     RoundRobinPolicy,
     TokenAwarePolicy,
+    WhiteListRoundRobinPolicy,
 )
 
 from streamcore.settings import CassandraSettings
@@ -73,9 +76,21 @@ def cluster_options(
     if settings.username is not None:
         password = settings.password.get_secret_value() if settings.password else ""
         auth = PlainTextAuthProvider(username=settings.username, password=password)
+    # Token-aware: a request goes to a replica of its partition (one hop less; a batch
+    # ``CassandraStore`` packs per replica lands on it). With local_dc, only that
+    # datacenter's nodes are used, so LOCAL_* levels mean what they say.
     child = DCAwareRoundRobinPolicy(settings.local_dc) if settings.local_dc else RoundRobinPolicy()
     profile = ExecutionProfile(
         load_balancing_policy=TokenAwarePolicy(child),
+        # The driver's own: retries a timed-out read once when enough replicas answered,
+        # an unavailable once on the next node, never a timed-out write (our callers own
+        # that, with backoff). Never a downgrading policy: it would turn QUORUM into ONE
+        # exactly when nodes are lost, and a later QUORUM read could miss the write.
+        retry_policy=RetryPolicy(),
+        # Every statement names its level (README "Consistency levels"); these are for
+        # the few that don't (DDL, the keyspace claim): majority, not the driver's LOCAL_ONE.
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
         request_timeout=settings.request_timeout_seconds or request_timeout,
     )
     return {
@@ -110,13 +125,28 @@ def tls_context(settings: CassandraSettings) -> ssl.SSLContext:
     return context
 
 
-def cql_answers(settings: CassandraSettings, timeout: float = 2.0) -> bool:
-    """True when the node answers a CQL query (not merely accepts TCP)."""
+def cql_answers(settings: CassandraSettings, timeout: float = 2.0, pinned: bool = False) -> bool:
+    """True when the node answers a CQL query (not merely accepts TCP).
+
+    ``pinned``: the query must be answered by the contact points themselves, not by
+    another node of their ring (how the dev cluster tells one node's readiness).
+    """
     driver_log = logging.getLogger("cassandra")
     level = driver_log.level
     driver_log.setLevel(logging.CRITICAL)
     try:
-        session = open_session(settings, connect_timeout=timeout)
+        options = cluster_options(settings, timeout, 30.0)
+        if pinned:
+            only = WhiteListRoundRobinPolicy(settings.contact_points)
+            options["execution_profiles"] = {
+                EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=only)
+            }
+        cluster = Cluster(**options)
+        try:
+            session = cluster.connect()
+        except Exception:
+            cluster.shutdown()
+            raise
     except (NoHostAvailable, OSError):
         return False
     finally:
@@ -127,3 +157,13 @@ def cql_answers(settings: CassandraSettings, timeout: float = 2.0) -> bool:
         return False
     finally:
         session.cluster.shutdown()
+
+
+def ensure_table(session: Session, keyspace: str, table: str, ddl: str) -> None:
+    """Run ``ddl`` (a ``CREATE TABLE IF NOT EXISTS``) only when the driver's schema
+    metadata lacks ``table``: ``setup`` normally created it, and on a cluster every role
+    re-issuing DDL at start races (see ``streamcore.state.schema``)."""
+    known = session.cluster.metadata.keyspaces.get(keyspace)
+    if known is not None and table in known.tables:
+        return
+    session.execute(" ".join(ddl.split()).format(ks=keyspace), timeout=60)

@@ -29,7 +29,9 @@ def cassandra_setup_step(settings: Settings, app_name: str, config: AppConfig) -
     session = open_session(cassandra)
     try:
         existed = keyspace.lower() in session.cluster.metadata.keyspaces
-        create_schema(session, keyspace, cassandra.replication_factor)
+        create_schema(
+            session, keyspace, cassandra.replication_factor, cassandra.keyspace_datacenter()
+        )
         claimed = claim_keyspace(session, keyspace, app_name)
     finally:
         session.cluster.shutdown()

@@ -20,6 +20,7 @@ and ``workers``, ``settle``.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -48,7 +49,7 @@ from streamcore.kafka.topics import ensure_topics
 from streamcore.model.control import DeadLetter
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.producer import DataPointProducer
-from streamcore.settings import Settings, TopicSettings
+from streamcore.settings import Settings
 from streamcore.state.cassandra import CassandraStore, create_schema
 from streamcore.state.session import open_session
 
@@ -271,7 +272,8 @@ class ProgressMonitor:
     """
 
     def __init__(self, settings: Settings, group: str, topic: str, partitions: int) -> None:
-        self._probe = Consumer({**settings.kafka.client_config(), **QUIET, "group.id": group})
+        self._probe_config = {**settings.kafka.client_config(), **QUIET, "group.id": group}
+        self._probe = Consumer(self._probe_config)
         self._partitions = [TopicPartition(topic, p) for p in range(partitions)]
         self.longest = 0.0
         self.caught_up = False
@@ -287,6 +289,10 @@ class ProgressMonitor:
             committed = self._probe.committed(self._partitions, timeout=2)
             ends = [self._probe.get_watermark_offsets(p, timeout=2)[1] for p in self._partitions]
         except KafkaException:
+            # A consumer that never subscribed keeps a dead leader in its metadata, and its
+            # watermark queries fail ("Unknown partition") after a broker is lost: start over.
+            self._probe.close()
+            self._probe = Consumer(self._probe_config)
             return None
         offsets = [max(c.offset, 0) for c in committed]
         # A transaction's commit marker sits after its last record: lag 1 is caught up.
@@ -385,7 +391,8 @@ class FaultApp:
         self.settings = settings.model_copy(
             update={
                 "cassandra": settings.cassandra.model_copy(update={"keyspace": keyspace}),
-                "topics": TopicSettings(partitions=partitions),
+                # Replication (a cluster's) kept; the partition count is the scenario's.
+                "topics": settings.topics.model_copy(update={"partitions": partitions}),
             }
         )
         self.partitions = partitions
@@ -419,7 +426,13 @@ class FaultApp:
         ensure_topics(make_admin(self.settings.kafka), self.settings.topics, self.app_name)
         session = open_session(self.settings.cassandra)
         try:
-            create_schema(session, self.settings.cassandra.keyspace)
+            cassandra = self.settings.cassandra
+            create_schema(
+                session,
+                cassandra.keyspace,
+                cassandra.replication_factor,
+                cassandra.keyspace_datacenter(),
+            )
         finally:
             session.cluster.shutdown()
         return self
@@ -443,32 +456,39 @@ class FaultApp:
     # -- workers -----------------------------------------------------------------------
 
     def start_workers(
-        self, count: int, extra_env: dict[str, str] | None = None
+        self, count: int, extra_env: dict[str, str] | None = None, role: str = "worker"
     ) -> list[WorkerProcess]:
-        """``count`` more worker processes; ``extra_env``: settings of the scenario's own."""
+        """``count`` more worker processes; ``extra_env``: settings of the scenario's own;
+        ``role``: the streamcore command (``snapshots`` and ``scheduler`` run alike)."""
         env = {
             **os.environ,
             "STREAMCORE_KAFKA__BOOTSTRAP_SERVERS": self.settings.kafka.bootstrap_servers,
             "STREAMCORE_KAFKA__CLIENT_OPTIONS": WORKER_CLIENT_OPTIONS,
+            "STREAMCORE_CASSANDRA__CONTACT_POINTS": json.dumps(
+                self.settings.cassandra.contact_points
+            ),
             "STREAMCORE_CASSANDRA__PORT": str(self.settings.cassandra.port),
             "STREAMCORE_CASSANDRA__KEYSPACE": self.settings.cassandra.keyspace,
             "STREAMCORE_WORKER__BATCH_SIZE": str(self.batch_size),
             "STREAMCORE_METRICS__PORT": "0",
             "PYTHONFAULTHANDLER": "1",
-            **(extra_env or {}),
         }
+        if self.settings.cassandra.local_dc:
+            env["STREAMCORE_CASSANDRA__LOCAL_DC"] = self.settings.cassandra.local_dc
+        env.update(extra_env or {})
         command = [
             sys.executable,
             "-m",
             "streamcore.cli",
-            "worker",
+            role,
             str(CONFIG),
             "--app-name",
             self.app_name,
         ]
         started = []
         for _ in range(count):
-            worker = WorkerProcess(f"worker-{len(self.workers)}", command, env, self.logs)
+            name = "worker" if role == "worker" else role
+            worker = WorkerProcess(f"{name}-{len(self.workers)}", command, env, self.logs)
             worker.start()
             self.workers.append(worker)
             started.append(worker)
