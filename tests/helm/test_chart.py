@@ -21,6 +21,8 @@ CONFIG_DIR = "/etc/streamcore/config"
 COMPONENTS = {"worker": "worker", "snapshots": "snapshots", "scheduler": "scheduler", "api": "api"}
 """What a default install deploys: component -> its `streamcore` command."""
 DEFAULT_NAME = "sc-test-streamcore"
+PRODUCTION = CHART / "values-production.yaml"
+"""The production starting point README's capacity planning describes."""
 
 
 def container(deployment: Manifest) -> Manifest:
@@ -51,7 +53,9 @@ def example_config_files() -> dict[str, str]:
 # --- the chart as a whole -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("values", [[], [ALL_ON]], ids=["default", "all-on"])
+@pytest.mark.parametrize(
+    "values", [[], [ALL_ON], [PRODUCTION]], ids=["default", "all-on", "production"]
+)
 def test_helm_lint_is_clean(chart: Chart, values: list[Path]) -> None:
     args = ["lint", "--strict", str(CHART), "--namespace", NAMESPACE]
     for path in values:
@@ -61,7 +65,9 @@ def test_helm_lint_is_clean(chart: Chart, values: list[Path]) -> None:
     assert "0 chart(s) failed" in result.stdout
 
 
-@pytest.mark.parametrize("values", [[], [ALL_ON]], ids=["default", "all-on"])
+@pytest.mark.parametrize(
+    "values", [[], [ALL_ON], [PRODUCTION]], ids=["default", "all-on", "production"]
+)
 def test_rendered_manifests_validate_against_kubernetes_schemas(
     chart: Chart, values: list[Path]
 ) -> None:
@@ -333,12 +339,14 @@ def pod_containers(rendered: Rendered) -> list[tuple[str, Manifest]]:
     ]
 
 
-def test_every_env_var_the_chart_sets_is_a_setting(default: Rendered, all_on: Rendered) -> None:
+def test_every_env_var_the_chart_sets_is_a_setting(
+    chart: Chart, default: Rendered, all_on: Rendered
+) -> None:
     """STREAMCORE_<SECTION>__<NAME> must name a field of streamcore.settings.Settings (a typo
     is silently ignored by pydantic-settings); STREAMCORE_APP_NAME is the CLI's --app-name."""
     app_name_envvars = {p.envvar for p in cli.commands["worker"].params if p.name == "app_name"}
     assert app_name_envvars == {"STREAMCORE_APP_NAME"}
-    for rendered in (default, all_on):
+    for rendered in (default, all_on, chart.render([PRODUCTION])):
         for name, c in pod_containers(rendered):
             for var in env_of(c):
                 if var == "STREAMCORE_APP_NAME":
