@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from streamcore.api.filters import FilterError, Predicate, compile_filters
+from streamcore.api.filters import FilterError, Predicate, compile_filters, snapshot_path
 from streamcore.api.models import (
     EntityEidAttrValueOrHistory,
     EntityEidCount,
@@ -102,7 +102,8 @@ class EntityService:
         if not isinstance(generic, dict):
             return None
         specs = self.model.entity_attributes[etype]
-        for attr, cond in generic.items():
+        for path, cond in generic.items():
+            attr = snapshot_path(path)
             if attr in (fulltext or {}):
                 continue
             value = cond.get("$eq") if isinstance(cond, dict) and len(cond) == 1 else cond

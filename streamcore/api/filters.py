@@ -10,6 +10,10 @@ matches (MongoDB's rule), and DP³'s magic strings (``$$IPv4{..}``, ``$$IPv6{..}
 ``$$IPv4Prefix{a/n}``, ``$$IPv6Prefix{a/n}``, ``$$int{..}``, ``$$Date{..}``,
 ``$$DateTs{..}``, ``$$MAC{..}``). Any other operator (or ``$$Binary_ID``, which addresses
 MongoDB's snapshot buckets) raises ``FilterError`` naming it: the API answers 400.
+
+Field paths are DP³'s: DP³ filters its latest-snapshot documents, which keep the snapshot
+under ``last`` (DP³'s shell and tests write ``last.asn``, ``last.eid``), so a leading
+``last.`` addresses the snapshot; a bare path (``asn``) addresses it too.
 """
 
 from __future__ import annotations
@@ -40,6 +44,15 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+SNAPSHOT_PREFIX = "last."
+"""DP³'s path to the snapshot inside its latest-snapshot document."""
+
+
+def snapshot_path(path: str) -> str:
+    """``path`` within the snapshot document: DP³'s ``last.asn`` is ``asn``."""
+    return path.removeprefix(SNAPSHOT_PREFIX)
+
+
 class FilterError(ValueError):
     """A filter we can't evaluate; the message names the operator or value."""
 
@@ -50,6 +63,7 @@ def compile_filters(
     """One predicate for both filters (fulltext overrides conflicting keys, as in DP³)."""
     merged: dict[str, Any] = dict(generic_filter or {})
     for attr, pattern in (fulltext_filters or {}).items():
+        merged.pop(SNAPSHOT_PREFIX + attr, None)
         merged[attr] = {"$regex": pattern}
     counter = [0]
     return _document(merged, counter)
@@ -89,7 +103,7 @@ def _logical(key: str, subs: list[Predicate]) -> Predicate:
 
 def _field(path: str, cond: Any, counter: list[int]) -> Predicate:
     test = _condition(cond, counter)
-    steps = path.split(".")
+    steps = snapshot_path(path).split(".")
     return lambda doc: test(_lookup(doc, steps))
 
 

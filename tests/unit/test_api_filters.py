@@ -47,6 +47,12 @@ def matching(generic: Any = None, fulltext: Any = None) -> list[str]:
         ({"eid": "$$IPv4Prefix{10.0.0.0/16}"}, ["10.0.0.1", "10.0.1.9"]),
         ({"eid": {"$gt": "$$IPv4{10.0.0.200}"}}, ["10.0.1.9", "192.168.0.1"]),
         ({"asn": "$$int{7}"}, ["10.0.1.9"]),
+        # DP³'s own paths: its latest-snapshot documents keep the snapshot under ``last``
+        ({"last.asn": 5}, ["10.0.0.1"]),
+        ({"last.link.eid": "y"}, ["10.0.1.9"]),
+        ({"last.eid": "$$IPv4Prefix{10.0.0.0/16}"}, ["10.0.0.1", "10.0.1.9"]),
+        ({"$or": [{"last.asn": 5}, {"last.note": "gamma"}]}, ["10.0.0.1", "192.168.0.1"]),
+        ({"last.tags": {"$exists": True, "$ne": []}}, ["10.0.0.1", "10.0.1.9"]),
     ],
 )
 def test_generic_filter(query: dict[str, Any], expected: list[str]) -> None:
@@ -55,6 +61,7 @@ def test_generic_filter(query: dict[str, Any], expected: list[str]) -> None:
 
 def test_fulltext_overrides_generic_and_matches_list_items() -> None:
     assert matching({"note": "Alpha"}, {"note": "^g"}) == ["192.168.0.1"]
+    assert matching({"last.note": "Alpha"}, {"note": "^g"}) == ["192.168.0.1"]
     assert matching(None, {"tags": "^c$"}) == ["10.0.1.9"]
 
 
