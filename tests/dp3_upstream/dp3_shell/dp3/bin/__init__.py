@@ -1,0 +1,3 @@
+"""
+Executables for running the platform.
+"""

@@ -1,0 +1,2 @@
+#!/usr/bin/env python3
+"""Command families for the shell-oriented DP3 CLI."""
