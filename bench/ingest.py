@@ -28,6 +28,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -113,9 +114,16 @@ def free_port() -> int:
 
 
 def run_worker(
-    source: Path, settings: Any, app: str, cache: int | None, pids: dict[str, int]
+    source: Path,
+    settings: Any,
+    app: str,
+    cache: int | None,
+    pids: dict[str, int],
+    *,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """One ``streamcore worker`` process of ``source``'s code over the run's topic."""
+    """One ``streamcore worker`` process of ``source``'s code over the run's topic; with
+    ``profile``, py-spy samples it from ready to caught up (collapsed stacks there)."""
     port = free_port()
     env = {
         **os.environ,
@@ -134,8 +142,12 @@ def run_worker(
     pids = {**pids, "worker": process.pid}
     try:
         wait_ready(port, process)
+        spy = None if profile is None else py_spy(process.pid, profile)
         before, started = cpu_of(pids), time.perf_counter()
-        ended, after = wait_until_caught_up(settings, app, pids)
+        ended, after = wait_until_caught_up(settings, app, pids, process)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         rss = peak_rss_kib(process.pid)
         metrics = scrape(port)
     finally:
@@ -150,6 +162,13 @@ def run_worker(
         "load": load_average(),
         "metrics": metrics,
     }
+
+
+def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy (``pip install py-spy``) recording ``pid``'s stacks, GIL or not, into ``out``."""
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250"]
+    return subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL)
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -187,7 +206,7 @@ def scrape(port: int) -> dict[str, float]:
 
 
 def wait_until_caught_up(
-    settings: Any, app: str, pids: dict[str, int]
+    settings: Any, app: str, pids: dict[str, int], process: subprocess.Popen[bytes]
 ) -> tuple[float, dict[str, float]]:
     """When the group's committed offsets reached the ends and then stayed for 2 s, and the
     processes' CPU at that moment."""
@@ -201,6 +220,10 @@ def wait_until_caught_up(
     try:
         while True:
             time.sleep(0.1)
+            if process.poll() is not None:
+                raise SystemExit(
+                    f"the worker exited ({process.returncode}): /tmp/bench-ingest-{app}.log"
+                )
             now, cpu = time.perf_counter(), cpu_of(pids)
             committed = probe.committed(partitions, timeout=10)
             ends = [probe.get_watermark_offsets(p, timeout=10)[1] for p in partitions]
@@ -311,6 +334,12 @@ def main() -> int:
         default=None,
         help="another revision's tree, run as system A (e.g. today's main)",
     )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy each run into DIR/<system>-<round>.txt"
+    )
+    parser.add_argument(
+        "--candidate", type=Path, default=ROOT, help="system B's tree (default: this one)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the raw results")
     args = parser.parse_args()
 
@@ -334,7 +363,7 @@ def main() -> int:
         f"load {args.load}: {len(messages)} tasks, {dps} data-points, {entities} distinct "
         f"entities, worker cache {cache or 'default'}; servers {pids}"
     )
-    systems = {"A": args.base, "B": ROOT} if args.base else {"B": ROOT}
+    systems = {"A": args.base, "B": args.candidate} if args.base else {"B": args.candidate}
     results: dict[str, list[Any]] = {"limit": [], **{name: [] for name in systems}}
     for round_ in range(args.rounds):
         app, settings = fresh_run(base, messages)
@@ -348,7 +377,11 @@ def main() -> int:
         )
         for name, source in systems.items():
             app, settings = fresh_run(base, messages)
-            run = run_worker(source, settings, app, cache, pids)
+            profile = None
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                profile = args.profile / f"{name}-{round_ + 1}.txt"
+            run = run_worker(source, settings, app, cache, pids, profile=profile)
             cleanup(settings, app)
             results[name].append(run)
             print(

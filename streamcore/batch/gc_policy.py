@@ -16,6 +16,10 @@ THRESHOLDS = (50_000, 20, 20)
 
 
 def use_batch_gc() -> None:
-    """Collect cycles less often (``THRESHOLDS``), for the rest of the process. Idempotent;
-    called when a worker starts its loop (and by the bare loop of ``bench/ingest.py``)."""
+    """Collect cycles less often (``THRESHOLDS``), for the rest of the process, and move
+    what start-up built (modules, config, clients) out of the collector's sight
+    (``gc.freeze``): a full collection then walks the cache, not the whole program.
+    Called when a worker starts its loop; calling it again freezes what exists by then."""
     gc.set_threshold(*THRESHOLDS)
+    gc.collect()
+    gc.freeze()

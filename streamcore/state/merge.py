@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -166,6 +166,10 @@ class HistoryRow:
     def row(self) -> Row:
         return Row(self.value, self.v_json, t1=self.t1, t2=self.t2, c=self.c, src=self.src)
 
+    def copy(self) -> HistoryRow:
+        """A shallow copy (``dataclasses.replace`` costs ~10x more: the merge's hot path)."""
+        return HistoryRow(self.value, self.v_json, self.t1, self.t2, self.c, self.src, self.key)
+
 
 def stored_rows(rows: dict[bytes, Row]) -> list[HistoryRow]:
     """An attribute's stored rows, ready for ``aggregate_on_equal`` (in key order: start)."""
@@ -212,7 +216,7 @@ def aggregate_on_equal(
         if not multi_value:
             open_rows.clear()
         open_rows[point.v_json] = len(built)
-        built.append((replace(point), point.c, 1))
+        built.append((point.copy(), point.c, 1))
     for row, total, count in built:
         if count > 1:
             row.c = total / count
