@@ -165,9 +165,10 @@ def run_worker(
 
 
 def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
-    """py-spy (``pip install py-spy``) recording ``pid``'s stacks, GIL or not, into ``out``."""
+    """py-spy (``pip install py-spy``) recording the stacks of ``pid``'s GIL holder (where its
+    Python CPU goes; idle threads left out) into ``out``."""
     spy = Path(sys.executable).parent / "py-spy"
-    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250"]
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--gil"]
     return subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL)
 
 
@@ -200,6 +201,8 @@ def scrape(port: int) -> dict[str, float]:
     found: dict[str, float] = {}
     for line in text.splitlines():
         name = line.split("{")[0].split(" ")[0]
+        if name == "streamcore_cassandra_operation_duration_seconds_sum" and "load" in line:
+            found["load_seconds"] = float(line.rsplit(" ", 1)[1])
         if name in wanted:
             found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
     return found
@@ -266,7 +269,7 @@ def per_mdp(run: dict[str, Any], names: list[str], dps: int) -> dict[str, float]
     return {name: run["cpu"].get(name, 0.0) / dps * 1e6 for name in names}
 
 
-def report(results: dict[str, list[dict[str, Any]]], dps: int) -> None:
+def report(results: dict[str, list[dict[str, Any]]], dps: int, entities: int) -> None:
     limits = results["limit"]
     limit_rates = [dps / (c["seconds"] + w["seconds"]) for c, w in limits]
     consume = [dps / c["seconds"] for c, _ in limits]
@@ -389,7 +392,7 @@ def main() -> int:
                 f"{run['cpu']['worker'] / dps * 1e6:.1f} s/Mdp, load {run['load']:.1f}",
                 flush=True,
             )
-    report(results, dps)
+    report(results, dps, entities)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0
