@@ -302,6 +302,11 @@ def report(results: dict[str, list[dict[str, Any]]], dps: int, entities: int) ->
             f"load {spread([r['load'] for r in runs], '.1f')}"
         )
         _cpu_line(system, [per_mdp(r, ["worker", "kafka", "cassandra"], dps) for r in runs])
+        loads = [r["metrics"].get("load_seconds", 0.0) / entities * 1e6 for r in runs]
+        print(
+            f"{system:<6} entity reads (the worker's load seconds / distinct entities): "
+            f"{spread(loads)} µs per entity"
+        )
         print(
             f"{system:<6} worker peak RSS {spread([r['rss_kib'] / 1024 for r in runs])} MiB; "
             f"metrics: {runs[-1]['metrics']}"
