@@ -210,13 +210,15 @@ def aggregate_on_equal(
         if index is not None:
             row, total, count = built[index]
             if shift(row.t2, post) >= shift(point.t1, -pre):
+                if count == 1:  # copied on its first merge: the caller's rows stay as given
+                    row = row.copy()
                 row.t2 = max(row.t2, point.t2)
                 built[index] = (row, total + point.c, count + 1)
                 continue
         if not multi_value:
             open_rows.clear()
         open_rows[point.v_json] = len(built)
-        built.append((point.copy(), point.c, 1))
+        built.append((point, point.c, 1))
     for row, total, count in built:
         if count > 1:
             row.c = total / count
