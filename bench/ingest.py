@@ -1,236 +1,405 @@
-"""Ingestion throughput: one streamcore worker process vs a bare loop on the same load.
+"""Ingestion throughput and cost: `streamcore worker` against the drivers' physical limit.
 
-    .venv/bin/python bench/ingest.py [--entities 10000] [--tasks-per-entity 6] [--dps-per-task 5]
+    .venv/bin/python bench/ingest.py [--rounds 3] [--base /work/perf-base]
+        [--load bench|realistic] [--entities 10000 --tasks-per-entity 6 --dps-per-task 5]
+        [--tasks 60000 --population 1000000 --zipf 1.1] [--cache-entities N]
 
-Both read the same pre-filled input topic (fresh consumer group, fresh keyspace each):
+Every round runs, in this order: the physical limit (a bare confluent-kafka consume of the
+run's messages, then a bare cassandra-driver write of the same rows: ``ingest_limit.py``),
+then each system's worker in turn (``--base DIR``: a checkout of another revision, e.g.
+``git archive main | tar -x -C DIR``, run first as system A; this tree is system B), so
+systems alternate A B A B. Each worker run gets fresh topics (the same pre-encoded
+messages produced into them), a fresh consumer group and a fresh keyspace, and is started
+as ``python -m streamcore.cli worker config --app-name ...`` (metrics on): its clock and CPU
+run from ``/readyz`` answering (partitions assigned) until its committed offsets reached
+the end of the topic (including the tasks its hooks derived) and stayed there for 2 s.
 
-* streamcore: ``IngestWorker`` with the example modules of ``config/`` (hooks, derived
-  tasks, one Kafka transaction per batch, entity cache);
-* bare loop: consume + decode + the same Cassandra writes (the same merge rules, the
-  same entity cache, so it reads no more than the worker, and the same GC policy),
-  offsets committed per batch; no hooks, no transactions, no derived tasks.
-
-Each runs in its own process (spawned); the clock runs from the moment it is ready to
-consume until its group's committed offsets reach the end of the topic (for streamcore
-this includes the tasks its hooks derived). Prints data-points/s of the input load, the
-ratio, and the peak RSS of each process. Needs the dev servers (``streamcore dev up``).
+Reported per system, median [min-max] over the rounds, each with the 1-minute load
+average of the machine at the time: data-points/s of the input load, the ratio to the
+limit (the consume and the write of the same load one after the other:
+1 / (1/consume + 1/write)), CPU-seconds per million data-points of the worker, the Kafka
+and the Cassandra server processes (/proc/<pid>/stat; the shared dev servers also serve
+other users, so their share is an upper bound), and the worker's peak RSS (VmHWM).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
-import resource
+import os
+import signal
+import statistics
+import subprocess
 import sys
 import time
+import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ingest_limit import bare_consume, bare_write, cpu_of, load_average, peak_rss_kib
+from ingest_load import bench_load, encoded, realistic_load
+
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "config"
 
 
-def make_load(entities: int, tasks_per_entity: int, dps_per_task: int) -> list[Any]:
-    from streamcore.model.datapoint import DataPoint, DataPointTask
-
-    # Recent: observations older than their max_age (30 days) are refused as expired.
-    t0 = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=5)
-    tasks = []
-    for round_ in range(tasks_per_entity):
-        for n in range(entities):
-            ip = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
-            t1 = t0 + timedelta(minutes=round_)
-            points = [
-                DataPoint("ip", ip, "open_ports", [22, 80, 443 + round_ % 2], t1, t1),
-                DataPoint("ip", ip, "services", ["ssh", "http"], t1, t1),
-                DataPoint("ip", ip, "asn", 64500 + n % 100),
-                DataPoint("ip", ip, "bytes_total", 1000 * round_ + n),
-            ]
-            if round_ == 0:
-                points.append(DataPoint("ip", ip, "hostname", f"h{n}.net{n % 50}.example", t1, t1))
-            while len(points) < dps_per_task:
-                points.append(DataPoint("ip", ip, "bytes_total", 1000 * round_ + n))
-            tasks.append(DataPointTask("ip", ip, points[:dps_per_task]))
-    return tasks
+def server_pids(settings: Any) -> dict[str, int]:
+    """The pids of the processes listening on the Kafka and Cassandra ports (``streamcore
+    dev status`` names no pid for servers another state directory started), from ``ss``."""
+    ports = {
+        "kafka": int(settings.kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)[1]),
+        "cassandra": settings.cassandra.port,
+    }
+    text = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
+    pids = {}
+    for line in text.splitlines():
+        for name, port in ports.items():
+            if f":{port} " in line and "pid=" in line:
+                pids[name] = int(line.split("pid=")[1].split(",")[0])
+    if set(pids) != set(ports):
+        raise SystemExit(f"no process found listening on {ports}:\n{text}")
+    return pids
 
 
-def run_streamcore(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any) -> None:
-    from streamcore.config import load_config
-    from streamcore.module.loader import load_modules
-    from streamcore.runtime import build_ingest_worker, open_runtime
-    from streamcore.settings import Settings
+def fresh_run(base: Any, messages: list[tuple[bytes, bytes]]) -> tuple[str, Any]:
+    """A new app name with its topics holding ``messages``, and settings with a new keyspace."""
+    from confluent_kafka import Producer
 
-    settings = Settings.model_validate_json(settings_json)
-    config = load_config(CONFIG)
-    loaded = load_modules(config.platform_config(app_name))
-    runtime = open_runtime(settings, config, app_name)
-    worker = build_ingest_worker(runtime, hooks=loaded.registrar.ingestion_hooks())
-    import threading
+    from streamcore.kafka.clients import PRODUCER_DEFAULTS, make_admin
+    from streamcore.kafka.topics import ensure_topics
+    from streamcore.state.cassandra import create_schema
+    from streamcore.state.session import open_session
 
-    threading.Thread(target=lambda: (stop.wait(), worker.stop()), daemon=True).start()
-    ready.put(time.perf_counter())
-    worker.run()
-    runtime.close()
-    out.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    app = f"bench-{uuid.uuid4().hex[:8]}"
+    ensure_topics(make_admin(base.kafka), base.topics, app)
+    producer = Producer({**base.kafka.client_config(), **PRODUCER_DEFAULTS})
+    topic = base.topics.name("input", app)
+    for key, value in messages:
+        while True:
+            try:
+                producer.produce(topic, value, key)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    if producer.flush(120):
+        raise SystemExit("could not produce the load")
+    keyspace = f"bench_{uuid.uuid4().hex[:8]}"
+    session = open_session(base.cassandra)
+    create_schema(session, keyspace)
+    session.cluster.shutdown()
+    cassandra = base.cassandra.model_copy(update={"keyspace": keyspace})
+    return app, base.model_copy(update={"cassandra": cassandra})
 
 
-def run_bare(settings_json: str, app_name: str, ready: Any, stop: Any, out: Any) -> None:
-    from confluent_kafka import Consumer
+def cleanup(settings: Any, app: str) -> None:
+    from streamcore.kafka.clients import make_admin
+    from streamcore.state.session import open_session
 
-    from streamcore.batch.gc_policy import use_batch_gc
-    from streamcore.codec.tasks import TaskDecoder
-    from streamcore.config import load_config
-    from streamcore.ingest.cache import EntityCache
-    from streamcore.ingest.processor import NoHooks, TaskProcessor
-    from streamcore.runtime import open_runtime
-    from streamcore.settings import Settings
+    session = open_session(settings.cassandra)
+    session.execute(f"DROP KEYSPACE IF EXISTS {settings.cassandra.keyspace}", timeout=120)
+    session.cluster.shutdown()
+    admin = make_admin(settings.kafka)
+    topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(f"{app}.")]
+    if topics:
+        admin.delete_topics(topics)
 
-    settings = Settings.model_validate_json(settings_json)
-    config = load_config(CONFIG)
-    runtime = open_runtime(settings, config, app_name)
-    store = runtime.store()
-    decoder = TaskDecoder(config.model_spec)
-    apply = TaskProcessor(config.model_spec, NoHooks())
-    cache = EntityCache(settings.worker.cache_entities)
-    consumer = Consumer(
-        {
-            **settings.kafka.client_config(),
-            "group.id": f"{app_name}.bare",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_worker(
+    source: Path,
+    settings: Any,
+    app: str,
+    cache: int | None,
+    pids: dict[str, int],
+    *,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    """One ``streamcore worker`` process of ``source``'s code over the run's topic; with
+    ``profile``, py-spy samples it from ready to caught up (collapsed stacks there)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(source),
+        "STREAMCORE_CASSANDRA__KEYSPACE": settings.cassandra.keyspace,
+        "STREAMCORE_TOPICS__PARTITIONS": str(settings.topics.partitions),
+        "STREAMCORE_METRICS__PORT": str(port),
+    }
+    if cache is not None:
+        env["STREAMCORE_WORKER__CACHE_ENTITIES"] = str(cache)
+    command = [sys.executable, "-m", "streamcore.cli", "worker", str(source / "config")]
+    log = open(f"/tmp/bench-ingest-{app}.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [*command, "--app-name", app], env=env, cwd=source, stdout=log, stderr=subprocess.STDOUT
+    )  # cwd: ``-m`` puts it first on sys.path, so ``source``'s streamcore is the one run
+    pids = {**pids, "worker": process.pid}
+    try:
+        wait_ready(port, process)
+        spy = None if profile is None else py_spy(process.pid, profile)
+        before, started = cpu_of(pids), time.perf_counter()
+        ended, after = wait_until_caught_up(settings, app, pids, process)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
+        rss = peak_rss_kib(process.pid)
+        metrics = scrape(port)
+    finally:
+        process.terminate()
+        process.wait(120)
+        log.close()
+    cpu = {name: after[name] - before[name] for name in pids}
+    return {
+        "seconds": ended - started,
+        "cpu": cpu,
+        "rss_kib": rss,
+        "load": load_average(),
+        "metrics": metrics,
+    }
+
+
+def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy (``pip install py-spy``) recording the stacks of ``pid``'s GIL holder (where its
+    Python CPU goes; idle threads left out) into ``out``."""
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--gil"]
+    return subprocess.Popen([*command, "--output", str(out)], stdout=subprocess.DEVNULL)
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(
+                f"the worker exited ({process.returncode}); see /tmp/bench-ingest-*.log"
+            )
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit("the worker did not get ready in 300 s")
+
+
+def scrape(port: int) -> dict[str, float]:
+    """A few of the worker's own metrics (that metrics are on, and what it counted)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    wanted = (
+        "streamcore_ingest_datapoints_applied_total",
+        "streamcore_ingest_derived_tasks_total",
+        "streamcore_ingest_dead_letters_total",
     )
-    consumer.subscribe([runtime.topic("input")])
-    use_batch_gc()  # the worker's GC policy (IngestWorker.run), so the loops compare fairly
-    ready.put(time.perf_counter())
-    while not stop.is_set():
-        batch = consumer.consume(settings.worker.batch_size, 0.5)  # the worker's batches
-        messages = [m for m in batch if m.error() is None]
-        if not messages:
-            continue
-        now = datetime.now(UTC)
-        groups: dict[Any, list[Any]] = {}
-        for message in messages:
-            task = decoder.decode(message.value())
-            groups.setdefault((task.etype, task.eid), []).append(task)
-        records = {key: cache.get(key) for key in groups}
-        missing = [key for key, record in records.items() if record is None]
-        records.update(zip(missing, store.load(missing), strict=True))
-        for key, tasks in groups.items():
-            for task in tasks:
-                apply.process(records[key], task, "bare", now)
-        store.write(list(records.values()), now)
-        for key, record in records.items():
-            cache.put(key, ("input", 0), record)
-        consumer.commit(asynchronous=False)
-    consumer.close()
-    runtime.close()
-    out.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        name = line.split("{")[0].split(" ")[0]
+        if name == "streamcore_cassandra_operation_duration_seconds_sum" and "load" in line:
+            found["load_seconds"] = float(line.rsplit(" ", 1)[1])
+        if name in wanted:
+            found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    return found
 
 
-def measure(target: Any, settings: Any, app_name: str, group: str) -> tuple[float, int]:
-    ctx = mp.get_context("spawn")
-    ready, out, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
-    process = ctx.Process(
-        target=target, args=(settings.model_dump_json(), app_name, ready, stop, out)
-    )
-    process.start()
-    started = ready.get(timeout=120)
-    # Nothing new (derived tasks) arrived for 2 s once caught up: the run is over.
-    elapsed = wait_until_caught_up(settings, app_name, group) - started
-    stop.set()
-    rss_kb = out.get(timeout=120)
-    process.join(60)
-    return elapsed, rss_kb
-
-
-def wait_until_caught_up(settings: Any, app_name: str, group: str) -> float:
-    """When the group's committed offsets reached the ends and then stayed for 2 s."""
+def wait_until_caught_up(
+    settings: Any, app: str, pids: dict[str, int], process: subprocess.Popen[bytes]
+) -> tuple[float, dict[str, float]]:
+    """When the group's committed offsets reached the ends and then stayed for 2 s, and the
+    processes' CPU at that moment."""
     from confluent_kafka import Consumer, TopicPartition
 
-    topic = settings.topics.name("input", app_name)
-    probe = Consumer({**settings.kafka.client_config(), "group.id": group})
+    topic = settings.topics.name("input", app)
+    probe = Consumer({**settings.kafka.client_config(), "group.id": f"{app}.ingest"})
     partitions = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
-    stable_since: float | None = None
+    stable: tuple[float, dict[str, float]] | None = None
     last: list[int] = []
     try:
         while True:
-            time.sleep(0.2)
+            time.sleep(0.1)
+            if process.poll() is not None:
+                raise SystemExit(
+                    f"the worker exited ({process.returncode}): /tmp/bench-ingest-{app}.log"
+                )
+            now, cpu = time.perf_counter(), cpu_of(pids)
             committed = probe.committed(partitions, timeout=10)
             ends = [probe.get_watermark_offsets(p, timeout=10)[1] for p in partitions]
             # A transaction's commit marker sits after its last record: lag 1 is caught up.
             done = all(e - c.offset <= 1 for c, e in zip(committed, ends, strict=True))
             offsets = [c.offset for c in committed]
-            if done and (stable_since is None or offsets != last):
-                stable_since = time.perf_counter()
+            if done and (stable is None or offsets != last):
+                stable = (now, cpu)
             elif not done:
-                stable_since = None
+                stable = None
             last = offsets
-            if stable_since is not None and time.perf_counter() - stable_since > 2.0:
-                return stable_since
+            if stable is not None and time.perf_counter() - stable[0] > 2.0:
+                return stable
     finally:
         probe.close()
 
 
+def run_limit(base: Any, app: str, settings: Any, messages: list[Any], pids: dict[str, int]) -> Any:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    topic = base.topics.name("input", app)
+    runs = [
+        (bare_consume, (settings.model_dump_json(), topic, len(messages), pids, out)),
+        (bare_write, (settings.model_dump_json(), str(ROOT / "config"), messages, pids, out)),
+    ]
+    results = []
+    for target, args in runs:
+        process = ctx.Process(target=target, args=args)
+        process.start()
+        results.append(out.get(timeout=1800))
+        process.join(60)
+    return results
+
+
+def spread(values: list[float], fmt: str = ",.0f") -> str:
+    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}-{max(values):{fmt}}]"
+
+
+def per_mdp(run: dict[str, Any], names: list[str], dps: int) -> dict[str, float]:
+    return {name: run["cpu"].get(name, 0.0) / dps * 1e6 for name in names}
+
+
+def report(results: dict[str, list[dict[str, Any]]], dps: int, entities: int) -> None:
+    limits = results["limit"]
+    limit_rates = [dps / (c["seconds"] + w["seconds"]) for c, w in limits]
+    consume = [dps / c["seconds"] for c, _ in limits]
+    write = [dps / w["seconds"] for _, w in limits]
+    rows = [w["rows"] / w["seconds"] for _, w in limits]
+    load = [max(c["load"], w["load"]) for c, w in limits]
+    print(f"\nmedian [min-max] of {len(limits)} rounds; load = 1-min load average (2 cores)")
+    print(f"limit  consume       {spread(consume)} dp/s")
+    print(
+        f"limit  write         {spread(write)} dp/s ({spread(rows)} rows/s, "
+        f"{limits[0][1]['rows'] / dps:.2f} rows/dp)"
+    )
+    print(f"limit  consume+write {spread(limit_rates)} dp/s   load {spread(load, '.1f')}")
+    limit_cpu = [
+        {
+            "worker": (c["cpu"]["self"] + w["cpu"]["self"]) / dps * 1e6,
+            "kafka": (c["cpu"]["kafka"] + w["cpu"]["kafka"]) / dps * 1e6,
+            "cassandra": (c["cpu"]["cassandra"] + w["cpu"]["cassandra"]) / dps * 1e6,
+        }
+        for c, w in limits
+    ]
+    _cpu_line("limit", limit_cpu)
+    for system, runs in results.items():
+        if system == "limit":
+            continue
+        rates = [dps / r["seconds"] for r in runs]
+        ratios = [rate / lim for rate, lim in zip(rates, limit_rates, strict=False)]
+        print(
+            f"{system:<6} {spread(rates)} dp/s   ratio to limit {spread(ratios, '.2f')}   "
+            f"load {spread([r['load'] for r in runs], '.1f')}"
+        )
+        _cpu_line(system, [per_mdp(r, ["worker", "kafka", "cassandra"], dps) for r in runs])
+        loads = [r["metrics"].get("load_seconds", 0.0) / entities * 1e6 for r in runs]
+        print(
+            f"{system:<6} entity reads (the worker's load seconds / distinct entities): "
+            f"{spread(loads)} µs per entity"
+        )
+        print(
+            f"{system:<6} worker peak RSS {spread([r['rss_kib'] / 1024 for r in runs])} MiB; "
+            f"metrics: {runs[-1]['metrics']}"
+        )
+
+
+def _cpu_line(system: str, cpus: list[dict[str, float]]) -> None:
+    parts = [f"{name} {spread([c[name] for c in cpus], '.1f')}" for name in cpus[0]]
+    total = spread([sum(c.values()) for c in cpus], ".1f")
+    print(f"{system:<6} CPU-s per M data-points: {', '.join(parts)}; all three {total}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--load", choices=["bench", "realistic"], default="bench")
     parser.add_argument("--entities", type=int, default=10000)
     parser.add_argument("--tasks-per-entity", type=int, default=6)
     parser.add_argument("--dps-per-task", type=int, default=5)
+    parser.add_argument("--tasks", type=int, default=60000, help="realistic: tasks")
+    parser.add_argument("--population", type=int, default=1_000_000, help="realistic: entities")
+    parser.add_argument("--zipf", type=float, default=1.1, help="realistic: Zipf exponent s")
+    parser.add_argument(
+        "--cache-entities",
+        type=int,
+        default=None,
+        help="the workers' entity cache (default: the setting's; realistic: 10000)",
+    )
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--base",
+        type=Path,
+        default=None,
+        help="another revision's tree, run as system A (e.g. today's main)",
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="py-spy each run into DIR/<system>-<round>.txt"
+    )
+    parser.add_argument(
+        "--candidate", type=Path, default=ROOT, help="system B's tree (default: this one)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw results")
     args = parser.parse_args()
 
     from streamcore.config import load_config
-    from streamcore.kafka.clients import make_admin
-    from streamcore.kafka.topics import ensure_topics
-    from streamcore.producer import DataPointProducer
     from streamcore.settings import Settings, TopicSettings
-    from streamcore.state.cassandra import create_schema
-    from streamcore.state.session import open_session
 
-    config = load_config(CONFIG)
-    app_name = f"bench-{uuid.uuid4().hex[:8]}"
+    config = load_config(ROOT / "config")
     base = Settings().model_copy(update={"topics": TopicSettings(partitions=args.partitions)})
-    ensure_topics(make_admin(base.kafka), base.topics, app_name)
-    tasks = make_load(args.entities, args.tasks_per_entity, args.dps_per_task)
-    data_points = sum(len(t.data_points) for t in tasks)
-    started = time.perf_counter()
-    with DataPointProducer(base, app_name, config.model_spec) as producer:
-        for task in tasks:
-            producer.send(task)
+    if args.load == "bench":
+        tasks = bench_load(args.entities, args.tasks_per_entity, args.dps_per_task)
+        cache = args.cache_entities
+    else:
+        tasks = realistic_load(args.tasks, args.population, args.zipf)
+        cache = 10_000 if args.cache_entities is None else args.cache_entities
+    dps = sum(len(t.data_points) for t in tasks)
+    entities = len({t.eid for t in tasks})
+    messages = encoded(tasks, config.model_spec)
+    del tasks
+    pids = server_pids(base)
     print(
-        f"load: {len(tasks)} tasks, {data_points} data-points, {args.entities} entities, "
-        f"produced in {time.perf_counter() - started:.1f} s"
+        f"load {args.load}: {len(messages)} tasks, {dps} data-points, {entities} distinct "
+        f"entities, worker cache {cache or 'default'}; servers {pids}"
     )
-
-    session = open_session(base.cassandra)
-    results = {}
-    for name, target in (("bare loop", run_bare), ("streamcore", run_streamcore)):
-        keyspace = f"bench_{uuid.uuid4().hex[:8]}"
-        create_schema(session, keyspace)
-        settings = base.model_copy(
-            update={"cassandra": base.cassandra.model_copy(update={"keyspace": keyspace})}
-        )
-        group = f"{app_name}.bare" if target is run_bare else f"{app_name}.ingest"
-        elapsed, rss_kb = measure(target, settings, app_name, group)
-        results[name] = data_points / elapsed
+    systems = {"A": args.base, "B": args.candidate} if args.base else {"B": args.candidate}
+    results: dict[str, list[Any]] = {"limit": [], **{name: [] for name in systems}}
+    for round_ in range(args.rounds):
+        app, settings = fresh_run(base, messages)
+        results["limit"].append(run_limit(base, app, settings, messages, pids))
+        cleanup(settings, app)
+        c, w = results["limit"][-1]
         print(
-            f"{name:>10}: {data_points / elapsed:>9,.0f} data-points/s "
-            f"({elapsed:.1f} s), peak RSS {rss_kb / 1024:.0f} MiB"
+            f"round {round_ + 1} limit: consume {dps / c['seconds']:,.0f} dp/s, "
+            f"write {dps / w['seconds']:,.0f} dp/s, load {w['load']:.1f}",
+            flush=True,
         )
-        session.execute(f"DROP KEYSPACE {keyspace}", timeout=120)
-    session.cluster.shutdown()
-    admin = make_admin(base.kafka)
-    admin.delete_topics(
-        [t for t in admin.list_topics(timeout=10).topics if t.startswith(f"{app_name}.")]
-    )
-    ratio = results["streamcore"] / results["bare loop"]
-    print(
-        f"ratio streamcore / bare loop: {ratio:.2f} (target >= 0.66); "
-        f"streamcore target >= 20,000 data-points/s"
-    )
+        for name, source in systems.items():
+            app, settings = fresh_run(base, messages)
+            profile = None
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                profile = args.profile / f"{name}-{round_ + 1}.txt"
+            run = run_worker(source, settings, app, cache, pids, profile=profile)
+            cleanup(settings, app)
+            results[name].append(run)
+            print(
+                f"round {round_ + 1} {name}: {dps / run['seconds']:,.0f} dp/s, worker CPU "
+                f"{run['cpu']['worker'] / dps * 1e6:.1f} s/Mdp, load {run['load']:.1f}",
+                flush=True,
+            )
+    report(results, dps, entities)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
     return 0
 
 

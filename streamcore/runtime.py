@@ -183,6 +183,7 @@ def build_ingest_worker(
         ),
         batch_size=settings.worker.batch_size,
         cache_entities=settings.worker.cache_entities,
+        cache_bytes=settings.worker.cache_bytes,
         observer=observer,
         on_retry=(lambda reason: metrics.batch_retries.labels(reason).inc()) if metrics else None,
     )

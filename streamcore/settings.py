@@ -324,6 +324,12 @@ class WorkerSettings(BaseModel):
     cache_entities: int = Field(
         default=100_000, ge=0, description="Entity records kept between batches (0: none)."
     )
+    cache_bytes: int = Field(
+        default=1 << 30,
+        ge=0,
+        description="Estimated bytes of the entity records kept between batches at most "
+        "(the least recently used go first; 0: bounded by cache_entities alone).",
+    )
     consumer_group: str | None = Field(
         default=None, description="Consumer group; defaults to <app_name>.ingest."
     )

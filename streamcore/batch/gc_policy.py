@@ -13,9 +13,19 @@ from __future__ import annotations
 import gc
 
 THRESHOLDS = (50_000, 20, 20)
+_frozen = False
 
 
 def use_batch_gc() -> None:
-    """Collect cycles less often (``THRESHOLDS``), for the rest of the process. Idempotent;
-    called when a worker starts its loop (and by the bare loop of ``bench/ingest.py``)."""
+    """Collect cycles less often (``THRESHOLDS``), for the rest of the process, and move
+    what start-up built (modules, config, clients) out of the collector's sight
+    (``gc.freeze``): a full collection then walks the cache, not the whole program.
+    Called when a worker starts its loop. Only the first call freezes: in a process that
+    runs several workers one after another (tests), what the earlier ones left behind must
+    stay collectable (a client kept alive by a frozen cycle would go on polling)."""
+    global _frozen  # noqa: PLW0603 (once per process, by design)
     gc.set_threshold(*THRESHOLDS)
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True

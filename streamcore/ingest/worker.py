@@ -131,6 +131,7 @@ class IngestWorker:
         limits: WorkerLimits | None = None,
         batch_size: int = 5000,
         cache_entities: int = 100_000,
+        cache_bytes: int = 0,
         observer: BatchObserver | None = None,
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
@@ -144,7 +145,7 @@ class IngestWorker:
         self.fences = fences
         self.limits = limits or WorkerLimits()
         self.batch_size = batch_size
-        self.cache = EntityCache(cache_entities)
+        self.cache = EntityCache(cache_entities, cache_bytes)
         self.observer = observer
         self._fenced: dict[Partition, Fence] = {}
         self._committed: dict[Partition, int] = {}

@@ -22,7 +22,6 @@ hooks.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time as clock
@@ -324,8 +323,6 @@ def _prepare_collector() -> None:
     taken out of its reach, since that lives as long as the process and every full
     collection would walk it again."""
     use_batch_gc()
-    gc.collect()
-    gc.freeze()
 
 
 def worker_stats(worker: SnapshotWorker) -> dict[str, Any]:

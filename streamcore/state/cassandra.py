@@ -27,6 +27,7 @@ from streamcore.state.links import LinkAttrs
 from streamcore.state.merge import row_expiry, storable_ttl
 from streamcore.state.record import EntityRecord, QuarantinedRow, Row
 from streamcore.state.schema import INDEX_BUCKETS, index_bucket, keyspace_ddl, table_ddl
+from streamcore.state.session import ROWS_PROFILE
 from streamcore.state.values import StoredValues
 
 EntityKey = tuple[str, str]
@@ -123,7 +124,7 @@ class CassandraStore:
         """
         texts = [eid_text(eid) for _, eid in keys]
         futures = [
-            self._session.execute_async(self._select, (etype, text))
+            self._session.execute_async(self._select, (etype, text), execution_profile=ROWS_PROFILE)
             for (etype, _), text in zip(keys, texts, strict=True)
         ]
         records = []

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -166,6 +166,10 @@ class HistoryRow:
     def row(self) -> Row:
         return Row(self.value, self.v_json, t1=self.t1, t2=self.t2, c=self.c, src=self.src)
 
+    def copy(self) -> HistoryRow:
+        """A shallow copy (``dataclasses.replace`` costs ~10x more: the merge's hot path)."""
+        return HistoryRow(self.value, self.v_json, self.t1, self.t2, self.c, self.src, self.key)
+
 
 def stored_rows(rows: dict[bytes, Row]) -> list[HistoryRow]:
     """An attribute's stored rows, ready for ``aggregate_on_equal`` (in key order: start)."""
@@ -206,13 +210,15 @@ def aggregate_on_equal(
         if index is not None:
             row, total, count = built[index]
             if shift(row.t2, post) >= shift(point.t1, -pre):
+                if count == 1:  # copied on its first merge: the caller's rows stay as given
+                    row = row.copy()
                 row.t2 = max(row.t2, point.t2)
                 built[index] = (row, total + point.c, count + 1)
                 continue
         if not multi_value:
             open_rows.clear()
         open_rows[point.v_json] = len(built)
-        built.append((replace(point), point.c, 1))
+        built.append((point, point.c, 1))
     for row, total, count in built:
         if count > 1:
             row.c = total / count
