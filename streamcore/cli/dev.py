@@ -9,7 +9,7 @@ import click
 
 from streamcore.dev import DevServers
 from streamcore.dev.layout import MAX_NODES, DevSettings, SecureDevSettings
-from streamcore.dev.servers import recorded_nodes
+from streamcore.dev.servers import REGISTRY, recorded_nodes
 from streamcore.errors import DevServerError
 
 _which = click.argument("names", nargs=-1, metavar="[NAME]...")
@@ -163,7 +163,10 @@ def _stop(names: tuple[str, ...], secure: bool, nodes: int | None) -> None:
 def status(names: tuple[str, ...], secure: bool, nodes: int | None) -> None:
     """Show each server's pid and whether it answers; exit 1 if one is not ready."""
     try:
-        statuses = _servers(secure, nodes).status(names)
+        servers = _servers(secure, nodes)
+        if not names and REGISTRY not in servers.names and servers.process(REGISTRY).is_running():
+            names = (*servers.names, REGISTRY)  # started with --registry: shown, not enabled
+        statuses = servers.status(names)
     except DevServerError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -306,12 +306,9 @@ class DevServers:
             time.sleep(0.3)
 
     def status(self, names: tuple[str, ...] = ()) -> list[ServerStatus]:
-        """By default the servers ``up`` starts, and the registry whenever it runs."""
-        selected = self.select(names)
-        if not names and REGISTRY not in selected and self.process(REGISTRY).is_running():
-            selected = (*selected, REGISTRY)  # started with --registry: shown though not enabled
+        """By default the servers ``up`` starts."""
         statuses = []
-        for name in selected:
+        for name in self.select(names):
             process = self.process(name)
             paused = process.is_paused()
             # A paused server can't answer: skip the probe rather than wait for it.

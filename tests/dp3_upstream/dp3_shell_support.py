@@ -33,8 +33,7 @@ def load_dp3_shell() -> types.ModuleType:
     which forgets the ``dp3`` package the copy hangs from.
     """
     assert install_dp3_compat(), "a real dp3 package is importable; the shell needs ours"
-    for name in [n for n in sys.modules if n == "dp3.bin" or n.startswith("dp3.bin.")]:
-        del sys.modules[name]
+    unload_dp3_shell()
     spec = importlib.util.spec_from_file_location(
         "dp3.bin",
         SHELL_PACKAGE / "__init__.py",
@@ -47,6 +46,13 @@ def load_dp3_shell() -> types.ModuleType:
     package_parent = importlib.import_module("dp3")
     package_parent.bin = package  # type: ignore[attr-defined]
     return importlib.import_module("dp3.bin.sh")
+
+
+def unload_dp3_shell() -> None:
+    """Forget the copy's modules (``dp3.bin`` is ours, not an alias the DP³ compatibility
+    would forget when it is switched off)."""
+    for name in [n for n in sys.modules if n == "dp3.bin" or n.startswith("dp3.bin.")]:
+        del sys.modules[name]
 
 
 @dataclass

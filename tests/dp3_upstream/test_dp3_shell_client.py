@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from api_support import API_CONFIG
 from click.testing import CliRunner
-from dp3_shell_support import ShellResult, load_dp3_shell, run_dp3_shell
+from dp3_shell_support import ShellResult, load_dp3_shell, run_dp3_shell, unload_dp3_shell
 from role_processes import free_port, role_env, role_processes
 from support import wait_for
 
@@ -43,14 +43,15 @@ def api_url(settings: Settings, app_name: str, keyspace: str, tmp_path: Path) ->
 
 
 @pytest.fixture
-def dp3_sh(api_url: str) -> Any:
+def dp3_sh(api_url: str) -> Iterator[Any]:
     """``dp3 sh --config <the app's DP³ config> --url <our API> ARGS...``."""
     shell: types.ModuleType = load_dp3_shell()
 
     def run(*args: str) -> ShellResult:
         return run_dp3_shell(shell, ["--config", str(API_CONFIG), "--url", api_url, *args])
 
-    return run
+    yield run
+    unload_dp3_shell()
 
 
 def json_lines(output: str) -> list[Any]:
