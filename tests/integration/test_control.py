@@ -104,17 +104,7 @@ def test_the_cli_refuses_a_bad_config_before_sending(
     settings: Settings, app_name: str, keyspace: str, tmp_path: Path
 ) -> None:
     with application(settings, app_name, keyspace, config=CONFIG) as runtime:
-        bad = tmp_path / "bad.yml"
-        bad.write_text("prefix: 5\n")
-        result = cli(
-            runtime,
-            "refresh_module_config",
-            str(CONFIG),
-            "--module",
-            "tagger",
-            "--module-config",
-            str(bad),
-        )
+        result = refresh_tagger(runtime, tmp_path, "5")  # a number: load_config refuses it
         assert result.exit_code == 1
         assert "'prefix' must be a string" in result.output
         not_a_mapping = tmp_path / "list.yml"
