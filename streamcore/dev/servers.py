@@ -130,6 +130,15 @@ class DevServers:
         for cassandra in cassandra_files:
             own_cql = cassandra_settings.model_copy(update={"contact_points": [cassandra.host]})
             self._probes[cassandra.name] = _cassandra_probe(own_cql, s.nodes > 1)
+        self._ready_probes = dict(self._probes)
+        """What ``up`` waits for: in a cluster, a Cassandra node that also sees the whole
+        ring and agrees with it on the schema (its plain probe only says it answers)."""
+        if s.nodes > 1:
+            for cassandra in cassandra_files:
+                own_cql = cassandra_settings.model_copy(update={"contact_points": [cassandra.host]})
+                self._ready_probes[cassandra.name] = _cassandra_probe(
+                    own_cql, True, ring_peers=s.nodes - 1
+                )
 
     def registry_url(self) -> str:
         """The dev registry's Confluent-compatible API (``SchemaRegistrySettings.url``)."""
@@ -186,7 +195,8 @@ class DevServers:
         return tuple(s for s in known if any(_matches(s, n) for n in names))
 
     def up(self, names: tuple[str, ...] = (), timeout: float = 180.0) -> list[ServerStatus]:
-        """Start what is not running, then wait until every server answers.
+        """Start what is not running, then wait until every server answers (in a cluster,
+        until every Cassandra node also sees the whole ring and one schema version).
 
         Every broker and a cluster's Cassandra seed start side by side; the other
         Cassandra nodes start when the seed answers (a fresh node finds the ring there).
@@ -209,12 +219,15 @@ class DevServers:
                 started[name] = self._start(name, classpaths[name])
         statuses = {}
         if later:
-            statuses[seed] = self._wait_ready(seed, started[seed], timeout)
+            # The seed alone first (the others join its ring), so not yet the ring probe.
+            statuses[seed] = self._wait_ready(seed, started[seed], timeout, self._probes[seed])
             for name in later:
                 started[name] = self._start(name, classpaths[name])
         for name in names:
             if name not in statuses:
                 statuses[name] = self._wait_ready(name, started.get(name), timeout)
+        if later:
+            statuses[seed] = self._wait_ready(seed, started[seed], timeout)
         return [statuses[name] for name in names]
 
     def _prepare(self, names: list[str], classpaths: dict[str, Path]) -> None:
@@ -280,11 +293,18 @@ class DevServers:
             f"set STREAMCORE_DEV_{name.split('-', maxsplit=1)[0].upper()}_PORT to another port"
         )
 
-    def _wait_ready(self, name: str, started: float | None, timeout: float) -> ServerStatus:
+    def _wait_ready(
+        self,
+        name: str,
+        started: float | None,
+        timeout: float,
+        probe: Callable[[], bool] | None = None,
+    ) -> ServerStatus:
         process = self.process(name)
+        ready = probe or self._ready_probes[name]
         deadline = time.monotonic() + timeout
         while True:
-            if self._probes[name]():
+            if ready():
                 elapsed = time.monotonic() - started if started is not None else None
                 return ServerStatus(
                     name,
@@ -368,9 +388,12 @@ def _kafka_probe(
     return lambda: broker_answers(client_config, timeout=1.0, broker_id=node_id)
 
 
-def _cassandra_probe(settings: CassandraSettings, pinned: bool) -> Callable[[], bool]:
-    """This node answers CQL (pinned: itself, not another node of its ring)."""
-    return lambda: cql_answers(settings, timeout=1.0, pinned=pinned)
+def _cassandra_probe(
+    settings: CassandraSettings, pinned: bool, ring_peers: int | None = None
+) -> Callable[[], bool]:
+    """This node answers CQL (pinned: itself, not another node of its ring; ring_peers:
+    and it knows that many peers, agreeing with them on the schema)."""
+    return lambda: cql_answers(settings, timeout=1.0, pinned=pinned, ring_peers=ring_peers)
 
 
 def _port_open(host: str, port: int) -> bool:

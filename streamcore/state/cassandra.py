@@ -36,10 +36,19 @@ EntityKey = tuple[str, str]
 def create_schema(
     session: Session, keyspace: str, replication_factor: int = 1, datacenter: str | None = None
 ) -> None:
-    """Idempotent: keyspace and tables are created only when missing (``keyspace_ddl``)."""
-    session.execute(keyspace_ddl(keyspace, replication_factor, datacenter), timeout=60)
-    for ddl in table_ddl(keyspace):
-        session.execute(ddl, timeout=60)
+    """Idempotent: keyspace and tables are created only when missing (``keyspace_ddl``).
+
+    Each statement waits until every node agrees on the schema: the next one, or a role
+    starting right after setup, may be coordinated by another node of the ring.
+    """
+    for ddl in (keyspace_ddl(keyspace, replication_factor, datacenter), *table_ddl(keyspace)):
+        result = session.execute(ddl, timeout=60)
+        if result.response_future.is_schema_agreed:
+            continue
+        if not session.cluster.control_connection.wait_for_schema_agreement(wait_time=60):
+            raise TransientStateError(
+                f"the Cassandra nodes did not agree on the schema within 60 s after: {ddl}"
+            )
 
 
 class CassandraStore:

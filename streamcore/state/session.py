@@ -157,11 +157,19 @@ def tls_context(settings: CassandraSettings) -> ssl.SSLContext:
     return context
 
 
-def cql_answers(settings: CassandraSettings, timeout: float = 2.0, pinned: bool = False) -> bool:
+def cql_answers(
+    settings: CassandraSettings,
+    timeout: float = 2.0,
+    pinned: bool = False,
+    ring_peers: int | None = None,
+) -> bool:
     """True when the node answers a CQL query (not merely accepts TCP).
 
     ``pinned``: the query must be answered by the contact points themselves, not by
     another node of their ring (how the dev cluster tells one node's readiness).
+    ``ring_peers``: the node must also know that many peers, each owning tokens, and agree
+    with every one of them on the schema version. A node answers CQL before its ring has
+    formed: DDL it coordinates then sees a one-node datacenter and reaches no peer.
     """
     driver_log = logging.getLogger("cassandra")
     level = driver_log.level
@@ -184,7 +192,15 @@ def cql_answers(settings: CassandraSettings, timeout: float = 2.0, pinned: bool 
     finally:
         driver_log.setLevel(level)
     try:
-        return session.execute("SELECT release_version FROM system.local").one() is not None
+        local = session.execute("SELECT schema_version FROM system.local").one()
+        if local is None:
+            return False
+        if ring_peers is None:
+            return True
+        peers = list(session.execute("SELECT peer, tokens, schema_version FROM system.peers"))
+        return len(peers) == ring_peers and all(
+            peer.tokens and peer.schema_version == local.schema_version for peer in peers
+        )
     except Exception:
         return False
     finally:

@@ -10,6 +10,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamcore.dev import DevServers
 from streamcore.settings import Settings
+from streamcore.state.session import cql_answers
 
 
 def test_record_round_trips_through_the_broker(settings: Settings, app_name: str) -> None:
@@ -57,3 +58,11 @@ def test_up_again_reuses_the_running_servers(dev_servers: DevServers) -> None:
     assert all(s.ready for s in after)
     assert not any(s.started_here for s in after)
     assert {s.name: s.pid for s in after} == before
+
+
+def test_a_node_is_ready_for_a_ring_only_when_it_sees_every_peer(settings: Settings) -> None:
+    """The cluster's readiness probe: the one-node server answers, and is a whole ring of
+    one (no peers, one schema version), but not a node of a three-node ring."""
+    assert cql_answers(settings.cassandra, pinned=True)
+    assert cql_answers(settings.cassandra, pinned=True, ring_peers=0)
+    assert not cql_answers(settings.cassandra, pinned=True, ring_peers=2)
