@@ -303,12 +303,13 @@ def _aggregate(record: EntityRecord, attr: str, new: list[HistoryRow], terms: Se
     """
     pre, post, multi_value = terms
     rows = record.rows(attr)
-    tail: list[tuple[bytes, Row]] = list(rows.items())
-    incremental = False
     forward = all(point.t1 <= point.t2 for point in new)
-    if isinstance(rows, HistoryRows) and rows.settled == terms and forward:
+    incremental = isinstance(rows, HistoryRows) and rows.settled == terms and forward
+    if incremental:
+        assert isinstance(rows, HistoryRows)
         tail = _reachable(rows, new, terms)
-        incremental = True
+    else:
+        tail = list(rows.items())
     merged = aggregate_on_equal(_history(tail) + new, pre, post, multi_value)
     order = _replace_rows(record, attr, [key for key, _ in tail], merged)
     rows = record.rows(attr)
