@@ -99,7 +99,7 @@ point = st.tuples(
 )
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     terms=st.tuples(st.sampled_from([0, 1, 3]), st.sampled_from([0, 1, 2, 10]), st.booleans()),
     base=st.sampled_from([NOW, EARLY]),
