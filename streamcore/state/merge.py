@@ -129,7 +129,8 @@ def apply_observations(
     task's data-points, so rows are stored aggregated. On the same inputs the result is
     DP³'s: data-points of one task are one pass, later tasks later passes (DP³'s own
     passes lose the merge counts too). A data-point delivered twice is averaged in twice,
-    as in DP³ (a redelivered task there, a replay after a crash here).
+    as in DP³ (a redelivered task there, a replay after a crash here). The pass reads
+    only the stored rows the data-points can reach, with the same result (``_aggregate``).
 
     ``max_items`` (opt-in, ``STREAMCORE_WORKER__ENFORCE_MAX_ITEMS``): keep at most that
     many rows, the newest. DP³ documents ``max_items`` as not implemented and keeps all.
@@ -319,7 +320,7 @@ def _aggregate(record: EntityRecord, attr: str, new: list[HistoryRow], terms: Se
         moved = [(key, rows.pop(key)) for key in order]
         rows.update(moved)
         rows.settled = terms
-    elif _settles(merged, pre, post):
+    elif len(order) == len(rows) and _settles(merged, pre, post):
         record.attrs[attr] = HistoryRows(((key, rows[key]) for key in order), terms)
     elif isinstance(rows, HistoryRows):
         rows.settled = None
