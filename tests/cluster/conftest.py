@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "faults"))  # the shared fault harness
 
-from fault_harness import RESULTS, FaultApp  # noqa: E402
+from fault_harness import RESULTS, FaultApp, refuse_servers_not_started_here  # noqa: E402
 from support import IN_CI  # noqa: E402
 
 from streamcore.dev import DevServers, DevSettings, ServerStatus  # noqa: E402
@@ -103,13 +103,15 @@ def cluster_servers() -> Iterator[DevServers]:
         for name in servers.names:
             shutil.rmtree(settings.state_dir / name, ignore_errors=True)
     try:
-        for status in servers.up(timeout=300):
-            print(status.describe())
+        statuses = servers.up(timeout=300)
     except DevServerError as exc:
         servers.down()
         if IN_CI:
             pytest.fail(f"cluster servers unavailable under CI: {exc}")
         pytest.skip(f"cluster servers unavailable: {exc}")
+    for status in statuses:
+        print(status.describe())
+    refuse_servers_not_started_here(statuses)
     yield servers
     for name in servers.names:
         servers.resume(name)

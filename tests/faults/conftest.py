@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_harness import RESULTS, FaultApp
+from fault_harness import RESULTS, FaultApp, refuse_servers_not_started_here
 
 from streamcore.dev import DevServers, DevSettings
 from streamcore.errors import DevServerError
@@ -46,12 +46,13 @@ def fault_servers() -> Iterator[DevServers]:
     shutil.rmtree(servers.settings.state_dir / "kafka", ignore_errors=True)
     shutil.rmtree(servers.settings.state_dir / "cassandra", ignore_errors=True)
     try:
-        servers.up()
+        statuses = servers.up()
     except DevServerError as exc:
         servers.down()
         if IN_CI:
             pytest.fail(f"fault servers unavailable under CI: {exc}")
         pytest.skip(f"fault servers unavailable: {exc}")
+    refuse_servers_not_started_here(statuses)
     yield servers
     for name in ("kafka", "cassandra"):
         servers.resume(name)

@@ -38,12 +38,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from support import delete_topics_with_prefix
 
 from streamcore.codec.tasks import DeadLetterCodec, TaskDecoder
 from streamcore.config import AppConfig, load_config
-from streamcore.dev import DevServers
+from streamcore.dev import DevServers, ServerStatus
 from streamcore.kafka.clients import make_admin
 from streamcore.kafka.topics import ensure_topics
 from streamcore.model.control import DeadLetter
@@ -729,3 +730,16 @@ def read_committed(
     finally:
         consumer.close()
     return values
+
+
+def refuse_servers_not_started_here(statuses: list[ServerStatus]) -> None:
+    """The suite kills and pauses its servers: one it found running (a killed run of
+    another checkout leaves its servers on these ports, with pid files elsewhere) can't
+    be, and every scenario would fail for that reason instead of its own."""
+    foreign = [s for s in statuses if s.pid is None]
+    if foreign:
+        pytest.fail(
+            "servers this run did not start answer on "
+            + ", ".join(f"{s.host}:{s.port} ({s.name})" for s in foreign)
+            + ": stop them (a killed run's leftovers?) and run again"
+        )
