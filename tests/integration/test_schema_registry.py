@@ -310,3 +310,26 @@ def test_setup_registers_idempotently_and_reports_a_refused_schema(
     assert f"schema {snapshots_subject}: exists" in again.output
     assert client.get_compatibility(snapshots_subject) == "BACKWARD"
     assert client.get_versions(snapshots_subject) == [1]
+
+
+def test_the_http_api_produces_in_the_wire_format(
+    wire: Settings, registry: str, app_name: str, keyspace: str
+) -> None:
+    """POST /datapoints with the Confluent wire format chosen: the task on the input topic
+    carries the registry's id of the task schema, and Confluent's deserializer reads it."""
+    from api_support import api_harness
+
+    register_schemas(wire, app_name)
+    body = [{"type": "ip", "id": IP, "attr": "note", "v": "framed"}]
+    with api_harness(wire, app_name, keyspace) as harness:
+        response = harness.client.post("/datapoints", json=body)
+        assert response.status_code == 200, response.text
+        topic = harness.settings.topics.name("input", app_name)
+        (sent,) = read_topic(harness.settings, topic, expect=1)
+    ids = RegistryIds(wire.schema_registry)
+    task_text = default_registry().current["streamcore.DataPointTask"].text
+    assert sent.value()[:5] == b"\x00" + ids.id_of(subject(topic), task_text).to_bytes(4, "big")
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}))
+    task = deserialize(sent.value(), SerializationContext(topic, MessageField.VALUE))
+    assert (task["etype"], task["eid"]) == ("ip", IP)
+    assert [dp["attr"] for dp in task["data_points"]] == ["note"]
