@@ -27,6 +27,7 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from streamcore.errors import RegistryUnavailableError, TransientError, WorkerStalledError
+from streamcore.state.faults import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +121,7 @@ class RetryPolicy:
 
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
-        reason = "registry" if isinstance(exc, RegistryUnavailableError) else "state"
-        self._note(reason, exc if exc is not None else RuntimeError("unknown"))
+        self._note(reason_of(exc), exc if exc is not None else RuntimeError("unknown"))
 
     def _give_up(self, _state: RetryCallState) -> bool:
         return self._stopping.is_set() or self._over_budget()
@@ -138,3 +138,14 @@ class RetryPolicy:
             f"giving up after {self._attempts} failed attempts in {elapsed:.0f} s "
             f"(budget {self.budget_seconds:.0f} s): {exc}"
         )
+
+
+def reason_of(exc: BaseException | None) -> str:
+    """The ``RETRY_REASONS`` entry of a transient failure outside a transaction."""
+    return "registry" if isinstance(exc, RegistryUnavailableError) else "state"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A failure the same batch may get past later: a ``TransientError`` (the registry, a
+    classified Cassandra error) or a driver error ``state.faults`` calls transient."""
+    return isinstance(exc, TransientError) or is_transient(exc)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from streamcore.batch.gc_policy import use_batch_gc
-from streamcore.batch.retry import RetryPolicy
+from streamcore.batch.retry import RetryPolicy, is_retryable, reason_of
 from streamcore.errors import InvalidDataPointError
 from streamcore.kafka.consumer import BatchConsumer, InputRecord, first_offsets
 from streamcore.kafka.transactions import OutputRecord, TransactionalOutput, TransactionFailed
@@ -42,7 +42,6 @@ from streamcore.snapshot.hooks import SnapshotHooks
 from streamcore.snapshot.messages import SnapshotCodec, SnapshotTask, SnapshotTaskCodec, values_json
 from streamcore.snapshot.runs import RunTrigger
 from streamcore.state.encoding import eid_text
-from streamcore.state.faults import is_transient
 from streamcore.state.record import EntityRecord
 from streamcore.state.snapshots import SnapshotStore, SnapshotWrites
 
@@ -170,16 +169,17 @@ class SnapshotWorker:
             self._output.close()
 
     def _process_with_retry(self, records: list[InputRecord], consumer: BatchConsumer) -> None:
-        """Transient Cassandra trouble: the tasks are rewound and polled again after a
-        backoff (``RetryPolicy``, the ingestion worker's); past the budget the process
-        exits. Anything else is a bug and ends the process."""
+        """Transient trouble (Cassandra, or a schema registry the snapshots' wire format
+        needs): the tasks are rewound and polled again after a backoff (``RetryPolicy``,
+        the ingestion worker's); past the budget the process exits. Anything else is a
+        bug and ends the process."""
         try:
             self.process_tasks(records, consumer)
         except Exception as exc:
-            if not is_transient(exc):
+            if not is_retryable(exc):
                 raise
             consumer.rewind(first_offsets(records))
-            self.retry.failed("state", exc)
+            self.retry.failed(reason_of(exc), exc)
         else:
             self.retry.succeeded()
 

@@ -232,6 +232,44 @@ def test_an_unreachable_registry_is_waited_out_not_dead_lettered(
         assert read_topic(runtime.settings, runtime.topic("dead_letter"), expect=0) == []
 
 
+def test_a_snapshot_worker_waits_out_an_unreachable_registry(
+    wire: Settings, app_name: str, keyspace: str
+) -> None:
+    """Publishing snapshots in the wire format needs the registry: while it can't be
+    reached the run's tasks are retried with backoff (reason ``registry``), the worker
+    stays up and publishes nothing; when it is back the run finishes."""
+    register_schemas(wire, app_name)
+    port = free_port()  # nothing listens there until the relay starts
+    registry = wire.schema_registry.model_copy(
+        update={
+            "url": wire.schema_registry.url.replace(
+                urlsplit(wire.schema_registry.url).netloc, f"127.0.0.1:{port}"
+            )
+        }
+    )
+    with application(wire, app_name, keyspace, config="snapshots") as runtime:
+        with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
+            p.send(os_task(IP, "linux"))
+        with running(build_ingest_worker(runtime)):
+            wait_for(lambda: load(runtime, "ip", IPv4Address(IP)).attrs.get("os"))
+        runtime.settings = runtime.settings.model_copy(update={"schema_registry": registry})
+        loaded = load_modules(runtime.config.platform_config(app_name, 0))
+        worker = build_snapshot_worker(runtime, loaded.registrar.registry, trigger=False)
+        make_snapshots(runtime)
+        with running(worker):
+            wait_for(lambda: worker.retry.failing_since is not None)
+            assert worker.retry.last_failure.startswith("registry: "), worker.retry.last_failure
+            assert read_topic(runtime.settings, runtime.topic("snapshots"), expect=0) == []
+            relay = Forwarder(port, wire.schema_registry.url)
+            try:
+                wait_for(lambda: worker.stats.runs_finalized == 1)
+                wait_for(lambda: worker.retry.failing_since is None)
+            finally:
+                relay.close()
+        (published,) = read_topic(runtime.settings, runtime.topic("snapshots"), expect=1)
+        assert published.value()[:1] == b"\x00"
+
+
 def _snapshot_schema(*extra: dict[str, Any]) -> Schema:
     base = json.loads(default_registry().current[SNAPSHOT_SCHEMA].text)
     return Schema.from_json({**base, "fields": [*base["fields"], *extra]})

@@ -128,3 +128,18 @@ def test_fence_stamps_never_reach_below_the_base() -> None:
     fence = Fence(base=1_000, start=50)
     assert fence.stamp(50) == 1_000 and fence.stamp(60) == 1_010
     assert fence.stamp(10) == 1_000
+
+
+def test_what_a_snapshot_worker_retries_and_under_which_reason() -> None:
+    from cassandra import WriteTimeout
+
+    from streamcore.batch.retry import is_retryable, reason_of
+    from streamcore.errors import PermanentStateError, RegistryUnavailableError
+    from streamcore.errors import TransientStateError as Transient
+
+    registry = RegistryUnavailableError("schema registry at http://r: no answer")
+    assert is_retryable(registry) and reason_of(registry) == "registry"
+    assert is_retryable(Transient("timed out")) and reason_of(Transient("x")) == "state"
+    assert is_retryable(WriteTimeout("timed out")) and reason_of(WriteTimeout("x")) == "state"
+    assert not is_retryable(PermanentStateError("refused"))
+    assert not is_retryable(ValueError("a bug"))
