@@ -131,7 +131,7 @@ def test_fence_stamps_never_reach_below_the_base() -> None:
 
 
 def test_what_a_snapshot_worker_retries_and_under_which_reason() -> None:
-    from cassandra import ConsistencyLevel, WriteTimeout
+    from cassandra import ConsistencyLevel, WriteTimeout, WriteType
 
     from streamcore.batch.retry import is_retryable, reason_of
     from streamcore.errors import PermanentStateError, RegistryUnavailableError
@@ -140,7 +140,9 @@ def test_what_a_snapshot_worker_retries_and_under_which_reason() -> None:
     registry = RegistryUnavailableError("schema registry at http://r: no answer")
     assert is_retryable(registry) and reason_of(registry) == "registry"
     assert is_retryable(Transient("timed out")) and reason_of(Transient("x")) == "state"
-    timeout = WriteTimeout("timed out", consistency=ConsistencyLevel.LOCAL_QUORUM)
+    timeout = WriteTimeout(
+        "timed out", consistency=ConsistencyLevel.LOCAL_QUORUM, write_type=WriteType.UNLOGGED_BATCH
+    )
     assert is_retryable(timeout) and reason_of(timeout) == "state"
     assert not is_retryable(PermanentStateError("refused"))
     assert not is_retryable(ValueError("a bug"))
