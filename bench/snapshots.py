@@ -132,6 +132,8 @@ def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None)
         _wait_joined(admin, settings.snapshots.consumer_group or f"{app}.snapshots")
         claims, planner = build_run_planner(runtime)  # ready, as in a worker's RunTrigger
         spy = None if profile is None else py_spy(profile / f"{app}-{size}.txt")
+        collector = CollectorClock()
+        gc.callbacks.append(collector)
         threads_before, cpu_before = thread_cpu(), time.process_time()
         server_before = pid_cpu(cassandra)
         start = time.perf_counter()
@@ -144,6 +146,7 @@ def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None)
         cpu = time.process_time() - cpu_before
         server = pid_cpu(cassandra) - server_before
         threads_after = thread_cpu()
+        gc.callbacks.remove(collector)
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
@@ -159,6 +162,7 @@ def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None)
             "cassandra_cpu": server,
             "load": os.getloadavg()[0],
             "threads": by_thread,
+            "gc": collector.seconds,
             "streamcore": str(Path(streamcore.__file__).parent),
         }
     finally:
@@ -181,6 +185,20 @@ def _wait_joined(admin: AdminClient, group: str, timeout: float = 60.0) -> None:
             return
         time.sleep(0.2)
     raise TimeoutError(f"snapshot worker did not join {group}")
+
+
+class CollectorClock:
+    """Seconds the cyclic garbage collector ran (a ``gc.callbacks`` entry)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
 
 
 def cassandra_pid(port: int) -> int | None:
@@ -255,7 +273,7 @@ def show(label: str, result: dict[str, Any], threads: bool) -> None:
         f"  {label}{result['entities']:,} entities in {result['seconds']:.2f} s = "
         f"{result['entities'] / result['seconds']:,.0f} entities/s; CPU per 10k: "
         f"worker {result['cpu'] * per10k:.2f} s, Cassandra {result['cassandra_cpu'] * per10k:.2f} s"
-        f" (load {result['load']:.1f})"
+        f", garbage collector {result['gc'] * per10k:.2f} s (load {result['load']:.1f})"
     )
     if threads:
         for name, cpu in sorted(result["threads"].items(), key=lambda item: -item[1])[:6]:
@@ -298,9 +316,10 @@ def main() -> None:
                 result = run_one(source, size, args.tasks, args.profile)
                 results.setdefault((label, size), []).append(result)
                 show(f"{label} " if label else "", result, args.threads)
-    print(f"\nstreamcore of B (or the only system): {Path(streamcore.__file__).parent}")
-    if args.base:
-        print(f"A: {args.base}")
+    print(
+        f"\n{'B' if args.base else 'streamcore'}: {HERE}"
+        + (f", A: {args.base}" if args.base else "")
+    )
     print("median [min-max] per size (flat CPU per 10k = linear):")
     for size in sizes:
         for label, _ in systems:
