@@ -37,9 +37,6 @@ TOKEN_MAX = 2**63 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 IN_FLIGHT = 64
 """Snapshot batches in flight at once (each up to ``MAX_BATCH_ROWS`` rows)."""
-SCAN_ROWS_PER_ENTITY = 4
-"""Rows a scan page holds per entity the caller wants in a list (a static row and a few
-attributes each, typically): fewer, larger pages, fewer round trips."""
 
 
 def token_range(task: int, tasks: int) -> tuple[int, int]:
@@ -109,11 +106,12 @@ class SnapshotStore:
         The first page is requested by this call (so several tasks' scans can start
         together), and each next page before the current one is parsed, so Cassandra
         reads while the caller works on the records already yielded. Rows come as the
-        driver's plain tuples (``TUPLES_PROFILE``), ``SCAN_ROWS_PER_ENTITY`` a page per
-        entity wanted, so a list of ``page`` entities takes one or two round trips.
+        driver's plain tuples (``TUPLES_PROFILE``), ``page`` rows a page: pages of four
+        times as many rows were measured slower (``bench/snapshots.py``: a task waits for
+        its whole first page before any entity is worked on).
         """
         statement = self._scan.bind(token_range(task, tasks))
-        statement.fetch_size = page * SCAN_ROWS_PER_ENTITY
+        statement.fetch_size = page
         future = self._scan_page(statement, None)
         return self._records(statement, future, etypes, page)
 

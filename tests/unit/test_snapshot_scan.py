@@ -15,7 +15,7 @@ import pytest
 from streamcore.state.record import PLAIN_KEY
 from streamcore.state.session import TUPLES_PROFILE
 from streamcore.state.snapshot_schema import indexed_values
-from streamcore.state.snapshots import SCAN_ROWS_PER_ENTITY, SnapshotStore
+from streamcore.state.snapshots import SnapshotStore
 from streamcore.testing.config import model_spec_from_dicts
 
 T1 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC).replace(tzinfo=None)  # naive, as the driver
@@ -124,8 +124,8 @@ def test_rows_become_whole_records_across_pages() -> None:
     assert second.eid == IPv4Address("10.0.0.2") and not second.attrs
     # every page through the tuple-rows profile, the next one asked with the last's state
     assert session.requests == [
-        (None, TUPLES_PROFILE, 10 * SCAN_ROWS_PER_ENTITY),
-        (b"1", TUPLES_PROFILE, 10 * SCAN_ROWS_PER_ENTITY),
+        (None, TUPLES_PROFILE, 10),
+        (b"1", TUPLES_PROFILE, 10),
     ]
 
 
