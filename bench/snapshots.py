@@ -54,7 +54,7 @@ import streamcore
 from streamcore.config import load_config
 from streamcore.config.samples import EXAMPLE_CONFIG_DIR
 from streamcore.kafka.clients import make_admin
-from streamcore.kafka.topics import ensure_topics
+from streamcore.kafka.topics import TOPIC_ROLES, ensure_topics
 from streamcore.model.datapoint import Link
 from streamcore.module.loader import load_modules
 from streamcore.runtime import build_run_planner, build_snapshot_worker, open_runtime
@@ -168,11 +168,9 @@ def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None)
     finally:
         runtime.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
         runtime.close()
-        topics = [
-            settings.topics.name(r, app)
-            for r in ("input", "control", "dead_letter", "snapshots", "snapshot_tasks")
-        ]
-        admin.delete_topics(topics)
+        deleted = admin.delete_topics([settings.topics.name(r, app) for r in TOPIC_ROLES])
+        for future in deleted.values():  # waited: the process may end right after
+            future.result(60)
 
 
 def _wait_joined(admin: AdminClient, group: str, timeout: float = 60.0) -> None:
