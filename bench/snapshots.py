@@ -1,6 +1,7 @@
-"""Entities per second one snapshot worker process snapshots, and how a run grows with size.
+"""Entities per second one snapshot worker process snapshots, and what each costs in CPU.
 
     .venv/bin/python bench/snapshots.py [--sizes 10000,30000,100000] [--tasks 16]
+        [--rounds 1] [--base DIR] [--threads] [--profile DIR]
 
 Uses the example configuration (config/) with its example modules (``ports`` and
 ``port_risk`` correlation hooks: services from open ports, a risk score reading the
@@ -8,31 +9,52 @@ linked domain's current ``resolves_to``) and the dev servers (or the environment
 For each size, a fresh keyspace is loaded directly through ``CassandraStore.write`` (not
 through Kafka): N ips, each with an ``open_ports`` observation, a ``hostname`` and a
 link to one of N/20 domains; the domains have ``resolves_to``. ONE snapshot worker is
-started in this process and, once it has joined its consumer group (a deployed worker is
-running before a run starts), a run is started (``make_snapshots`` with a ready planner,
-as a worker's trigger has) and timed until all its tasks are done: scan, current values,
-linked domains loaded, hooks, Cassandra writes, snapshots topic.
+started in a fresh process and, once it has joined its consumer group (a deployed worker
+is running before a run starts), a run is started (``make_snapshots`` with a ready
+planner, as a worker's trigger has) and timed until all its tasks are done: scan, current
+values, linked domains loaded, hooks, Cassandra writes, snapshots topic.
 
-Prints entities/s per size and the time per 10k entities (linear growth keeps it flat).
-Target: >= 5,000 entities/s.
+Every run is its own process (``--one``), so runs don't inherit each other's heap. With
+``--base DIR`` (a checkout of another revision, e.g. ``git archive main | tar -x -C DIR``)
+each round runs that tree's code first (system A) and this tree's (system B), so systems
+alternate A B A B; the loader and the clocks are this file's for both.
+
+Reported per run: entities/s (wall clock), the worker process's CPU-seconds per 10k
+entities over the run (``time.process_time``: every thread of the process, the driver's
+I/O thread and librdkafka's included), the Cassandra server's CPU-seconds per 10k entities
+(``/proc/<pid>/stat`` of the process listening on the CQL port; a shared server also
+serves others, so an upper bound) and the 1-minute load average. On a loaded machine the
+CPU per entity is the figure that holds; entities/s moves with the load. Per system and
+size: median [min-max] over the rounds. ``--threads``: the process's CPU split by thread.
+``--profile DIR``: py-spy (``pip install py-spy``) records each run's GIL holder there.
+Target (issue 16): >= 20,000 entities/s on one worker, linear from 10k to 1M entities.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
+import streamcore
 from streamcore.config import load_config
 from streamcore.config.samples import EXAMPLE_CONFIG_DIR
 from streamcore.kafka.clients import make_admin
-from streamcore.kafka.topics import ensure_topics
+from streamcore.kafka.topics import TOPIC_ROLES, ensure_topics
 from streamcore.model.datapoint import Link
 from streamcore.module.loader import load_modules
 from streamcore.runtime import build_run_planner, build_snapshot_worker, open_runtime
@@ -45,6 +67,7 @@ from streamcore.state.record import PLAIN_KEY, EntityRecord, Row
 from streamcore.state.snapshots import SnapshotStore
 
 WRITE_BATCH = 2000
+HERE = Path(__file__).resolve().parents[1]
 
 
 def records(count: int, now: datetime) -> list[EntityRecord]:
@@ -74,8 +97,9 @@ def _observe(record: EntityRecord, attr: str, v: object, t1: datetime, t2: datet
     record.put(attr, interval_key(t1, t2, dumps(v)), Row(v, dumps(v), t1=t1, t2=t2, c=1.0))
 
 
-def one_size(base: Settings, size: int, tasks: int) -> tuple[int, float]:
-    """(entities snapshotted, seconds of the run) for ``size`` ips."""
+def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None) -> dict[str, Any]:
+    """One run over ``size`` ips: entities, seconds, CPU-seconds of this process and of
+    the Cassandra server, and CPU by thread."""
     app = f"bench-snap-{uuid.uuid4().hex[:8]}"
     keyspace = app.replace("-", "_")
     settings = base.model_copy(
@@ -89,6 +113,7 @@ def one_size(base: Settings, size: int, tasks: int) -> tuple[int, float]:
     admin = make_admin(settings.kafka)
     ensure_topics(admin, settings.topics, app)
     runtime = open_runtime(settings, config, app)
+    cassandra = cassandra_pid(settings.cassandra.port)
     try:
         create_schema(runtime.session, keyspace)
         store = runtime.store()
@@ -102,26 +127,50 @@ def one_size(base: Settings, size: int, tasks: int) -> tuple[int, float]:
         loaded = load_modules(config.platform_config(app, 0))
         worker = build_snapshot_worker(runtime, loaded.registrar.registry, trigger=False)
         progress = SnapshotStore(runtime.session, keyspace, config.model_spec)
-        thread = threading.Thread(target=worker.run, daemon=True)
+        thread = threading.Thread(target=worker.run, daemon=True, name="snapshot-worker")
         thread.start()
         _wait_joined(admin, settings.snapshots.consumer_group or f"{app}.snapshots")
         claims, planner = build_run_planner(runtime)  # ready, as in a worker's RunTrigger
+        spy = None if profile is None else py_spy(profile / f"{app}-{size}.txt")
+        collector = CollectorClock()
+        gc.callbacks.append(collector)
+        threads_before, cpu_before = thread_cpu(), time.process_time()
+        server_before = pid_cpu(cassandra)
         start = time.perf_counter()
         run = start_run(claims, planner)
         while progress.progress(run)[0] < tasks:
+            if not thread.is_alive():
+                raise SystemExit("the snapshot worker ended before the run was done")
             time.sleep(0.05)
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu_before
+        server = pid_cpu(cassandra) - server_before
+        threads_after = thread_cpu()
+        gc.callbacks.remove(collector)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         worker.stop()
         thread.join(60)
-        return worker.stats.entities, seconds
+        by_thread = {
+            name: threads_after[name] - threads_before.get(name, 0.0) for name in threads_after
+        }
+        return {
+            "entities": worker.stats.entities,
+            "seconds": seconds,
+            "cpu": cpu,
+            "cassandra_cpu": server,
+            "load": os.getloadavg()[0],
+            "threads": by_thread,
+            "gc": collector.seconds,
+            "streamcore": str(Path(streamcore.__file__).parent),
+        }
     finally:
         runtime.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
         runtime.close()
-        topics = [
-            settings.topics.name(r, app)
-            for r in ("input", "control", "dead_letter", "snapshots", "snapshot_tasks")
-        ]
-        admin.delete_topics(topics)
+        deleted = admin.delete_topics([settings.topics.name(r, app) for r in TOPIC_ROLES])
+        for future in deleted.values():  # waited: the process may end right after
+            future.result(60)
 
 
 def _wait_joined(admin: AdminClient, group: str, timeout: float = 60.0) -> None:
@@ -136,26 +185,143 @@ def _wait_joined(admin: AdminClient, group: str, timeout: float = 60.0) -> None:
     raise TimeoutError(f"snapshot worker did not join {group}")
 
 
+class CollectorClock:
+    """Seconds the cyclic garbage collector ran (a ``gc.callbacks`` entry)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+
+def cassandra_pid(port: int) -> int | None:
+    """The pid of the process listening on the CQL port (``ss``), None if not visible."""
+    try:
+        text = subprocess.run(["ss", "-ltnpH"], check=False, capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if f":{port} " in line and "pid=" in line:
+            return int(line.split("pid=")[1].split(",")[0])
+    return None
+
+
+def pid_cpu(pid: int | None, task: str = "") -> float:
+    """User + system CPU-seconds of a process (or one of its threads), from ``/proc``."""
+    if pid is None:
+        return 0.0
+    try:
+        text = Path(f"/proc/{pid}{task}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu() -> dict[str, float]:
+    """This process's CPU-seconds by thread: Python threads by name, others (librdkafka's
+    ``rdk:*``) by their OS name, numbered ones folded together."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    found: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        tid = int(task.name)
+        name = names.get(tid)
+        if name is None:
+            try:
+                name = (task / "comm").read_text().strip()
+            except OSError:
+                continue
+        name = name.split(" (")[0].rstrip("0123456789_-/") or name
+        found[name] = found.get(name, 0.0) + pid_cpu(os.getpid(), f"/task/{tid}")
+    return found
+
+
+def py_spy(out: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording this process's GIL holder (collapsed stacks) into ``out``."""
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(os.getpid()), "--format", "raw", "--gil"]
+    return subprocess.Popen(
+        [*command, "--rate", "250", "--output", str(out)], stdout=subprocess.DEVNULL
+    )
+
+
+def run_one(source: Path, size: int, tasks: int, profile: Path | None) -> dict[str, Any]:
+    """``one_size`` in a fresh process running ``source``'s streamcore (this file's loader)."""
+    command = [sys.executable, __file__, "--one", str(size), "--tasks", str(tasks)]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    done = subprocess.run(command, check=False, env=env, cwd=source, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"run failed ({source}):\n{done.stdout}\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if Path(result["streamcore"]) != source / "streamcore":
+        raise SystemExit(f"{source}'s run imported {result['streamcore']}")
+    return result
+
+
+def show(label: str, result: dict[str, Any], threads: bool) -> None:
+    per10k = 10_000 / result["entities"]
+    print(
+        f"  {label}{result['entities']:,} entities in {result['seconds']:.2f} s = "
+        f"{result['entities'] / result['seconds']:,.0f} entities/s; CPU per 10k: "
+        f"worker {result['cpu'] * per10k:.2f} s, Cassandra {result['cassandra_cpu'] * per10k:.2f} s"
+        f", garbage collector {result['gc'] * per10k:.2f} s (load {result['load']:.1f})"
+    )
+    if threads:
+        for name, cpu in sorted(result["threads"].items(), key=lambda item: -item[1])[:6]:
+            print(f"      {name:<24} {cpu * per10k:6.2f} s per 10k")
+
+
+def summary(label: str, runs: list[dict[str, Any]]) -> None:
+    def spread(values: list[float], fmt: str) -> str:
+        return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}-{max(values):{fmt}}]"
+
+    rates = [r["entities"] / r["seconds"] for r in runs]
+    cpu = [r["cpu"] * 10_000 / r["entities"] for r in runs]
+    server = [r["cassandra_cpu"] * 10_000 / r["entities"] for r in runs]
+    print(
+        f"  {label}: {spread(rates, ',.0f')} entities/s; CPU-s per 10k entities: worker "
+        f"{spread(cpu, '.2f')}, Cassandra {spread(server, '.2f')} ({len(runs)} runs)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument("--tasks", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--base", type=Path, help="another tree, run first as system A")
+    parser.add_argument("--threads", action="store_true", help="CPU by thread")
+    parser.add_argument("--profile", type=Path, help="py-spy each run into this directory")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
-    results = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        print(f"{size:,} ips (+ {max(1, size // 20):,} domains):")
-        entities, seconds = one_size(Settings(), size, args.tasks)
-        results.append((entities, seconds))
-        print(
-            f"  run: {entities:,} entities in {seconds:.2f} s "
-            f"= {entities / seconds:,.0f} entities/s"
-        )
-    print("\nrun time per 10k entities (flat = linear):")
-    for entities, seconds in results:
-        print(
-            f"  {entities:>8,} entities: {seconds:6.2f} s, "
-            f"{seconds / entities * 10_000:.2f} s per 10k"
-        )
+    if args.one is not None:
+        print(json.dumps(one_size(Settings(), args.one, args.tasks, args.profile)))
+        return
+    systems = [("A", args.base.resolve()), ("B", HERE)] if args.base else [("", HERE)]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for n in range(args.rounds):
+        for size in sizes:
+            print(f"round {n + 1}, {size:,} ips (+ {max(1, size // 20):,} domains):")
+            for label, source in systems:
+                result = run_one(source, size, args.tasks, args.profile)
+                results.setdefault((label, size), []).append(result)
+                show(f"{label} " if label else "", result, args.threads)
+    print(
+        f"\n{'B' if args.base else 'streamcore'}: {HERE}"
+        + (f", A: {args.base}" if args.base else "")
+    )
+    print("median [min-max] per size (flat CPU per 10k = linear):")
+    for size in sizes:
+        for label, _ in systems:
+            summary(f"{size:>8,} ips {label}".rstrip(), results[label, size])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from streamcore.codec.binary import long_bytes, string_bytes
 from streamcore.codec.framing import Framing
 from streamcore.codec.schemas import SchemaRegistry, default_registry
 from streamcore.errors import RawRecord
+from streamcore.model.primitives import value_text
 from streamcore.state.encoding import eid_text, jsonable
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -57,6 +59,8 @@ def values_json(values: dict[str, Any]) -> str:
 
 
 def _fallback(value: Any) -> Any:
+    if type(value) is IPv4Address:  # most of what orjson hands back: ids, addresses
+        return value_text(value)
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     try:

@@ -26,12 +26,18 @@ from cassandra.policies import (
     TokenAwarePolicy,
     WhiteListRoundRobinPolicy,
 )
-from cassandra.query import _clean_column_name  # the driver's own column-name cleaning
+from cassandra.query import (
+    _clean_column_name,  # the driver's own column-name cleaning
+    tuple_factory,
+)
 
 from streamcore.settings import CassandraSettings
 
 ROWS_PROFILE = "streamcore.rows"
 """The execution profile of hot reads (``named_tuple_rows``); otherwise the default one."""
+TUPLES_PROFILE = "streamcore.tuples"
+"""The execution profile of bulk scans (the snapshot worker's): rows as the plain tuples
+the driver parsed, read by position (no row object per row)."""
 
 
 class _PackedBatchWarnings(logging.Filter):
@@ -114,6 +120,7 @@ def cluster_options(
         "execution_profiles": {
             EXEC_PROFILE_DEFAULT: profile(),
             ROWS_PROFILE: profile(row_factory=named_tuple_rows),
+            TUPLES_PROFILE: profile(row_factory=tuple_factory),
         },
         "connect_timeout": settings.connect_timeout_seconds or connect_timeout,
         # The driver's default backs off to 10 minutes between attempts on a node that

@@ -22,7 +22,13 @@ it has ``tasks`` rows (idempotent when a task is redone after a crash, unlike a 
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any
+
+import orjson
+
+_string_json = encode_basestring_ascii
+"""``json.dumps`` of a string (``ensure_ascii``), without the encoder around it."""
 
 SNAPSHOT_TABLES = (
     """
@@ -74,10 +80,37 @@ SNAPSHOT_TABLES = (
 
 def indexed_values(text: str) -> dict[str, str]:
     """The ``vals`` of a snapshot's JSON: each string or integer value (not ``eid``) as
-    ``json.dumps`` text, the form an equality filter's value is looked up in."""
-    document: Any = json.loads(text)
-    return {
-        key: json.dumps(value)
-        for key, value in document.items()
-        if key != "eid" and isinstance(value, str | int) and not isinstance(value, bool)
-    }
+    ``json.dumps`` text, the form an equality filter's value is looked up in.
+
+    Runs once per snapshot written, so the document is parsed by orjson, and each value
+    written by what ``json.dumps`` itself calls for a string or an integer. orjson refuses
+    NaN and reads an integer beyond 64 bits as a float: those documents go through the
+    standard library's parser, as before.
+    """
+    try:
+        found = _scalars(orjson.loads(text), exact=False)
+    except (orjson.JSONDecodeError, _BigNumber):
+        found = _scalars(json.loads(text), exact=True)
+    found.pop("eid", None)
+    return found
+
+
+class _BigNumber(Exception):
+    """A number orjson may have read from an integer beyond 64 bits."""
+
+
+def _scalars(document: dict[str, Any], exact: bool) -> dict[str, str]:
+    found = {}
+    for key, value in document.items():
+        kind = type(value)
+        if kind is str:
+            found[key] = _string_json(value)
+        elif kind is int:
+            found[key] = int.__repr__(value)
+        elif kind is float and not exact and not _INT64_LOW <= value < _UINT64_END:
+            raise _BigNumber
+    return found
+
+
+_INT64_LOW = -(2**63)
+_UINT64_END = 2**64

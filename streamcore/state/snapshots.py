@@ -25,8 +25,10 @@ from cassandra.query import BatchStatement
 from streamcore.errors import StateError
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.batches import BatchPacker, replica_of
+from streamcore.state.binding import RowBinder
 from streamcore.state.record import EntityRecord, QuarantinedRow, Row
 from streamcore.state.schema import index_bucket
+from streamcore.state.session import TUPLES_PROFILE
 from streamcore.state.snapshot_schema import indexed_values
 from streamcore.state.values import StoredValues
 
@@ -103,74 +105,83 @@ class SnapshotStore:
 
         The first page is requested by this call (so several tasks' scans can start
         together), and each next page before the current one is parsed, so Cassandra
-        reads while the caller works on the records already yielded.
+        reads while the caller works on the records already yielded. Rows come as the
+        driver's plain tuples (``TUPLES_PROFILE``), ``page`` rows a page: pages of four
+        times as many rows were measured slower (``bench/snapshots.py``: a task waits for
+        its whole first page before any entity is worked on).
         """
         statement = self._scan.bind(token_range(task, tasks))
         statement.fetch_size = page
-        future = self._session.execute_async(statement, timeout=120)
+        future = self._scan_page(statement, None)
         return self._records(statement, future, etypes, page)
+
+    def _scan_page(self, statement: Any, state: bytes | None) -> ResponseFuture:
+        return self._session.execute_async(
+            statement, timeout=120, paging_state=state, execution_profile=TUPLES_PROFILE
+        )
 
     def _records(
         self, statement: Any, future: ResponseFuture | None, etypes: frozenset[str], page: int
     ) -> Iterator[list[EntityRecord]]:
+        """The rows of the scan (``SELECT``'s column order) into records, entity by entity:
+        rows arrive grouped by partition, so a new (etype, eid) starts the next record."""
         chunk: list[EntityRecord] = []
         record: EntityRecord | None = None
+        etype = eid = None
         while future is not None:
             result = _result(future)
             rows, state = result.current_rows, result.paging_state
-            future = None
-            if state is not None:
-                future = self._session.execute_async(statement, timeout=120, paging_state=state)
+            future = None if state is None else self._scan_page(statement, state)
             for row in rows:
-                if row.etype not in etypes:
-                    continue
-                if record is None or record.eid_key != row.eid or record.etype != row.etype:
+                if row[1] != eid or row[0] != etype:
+                    etype, eid = row[0], row[1]
                     if record is not None and record.exists:
                         chunk.append(record)
                         if len(chunk) >= page:
                             yield chunk
                             chunk = []
-                    record = self._start(row)
-                self._add(record, row)
+                    record = self._start(row) if etype in etypes else None
+                if record is not None and row[2] is not None:
+                    self._add(record, row)
         if record is not None and record.exists:
             chunk.append(record)
         if chunk:
             yield chunk
 
-    def _start(self, row: Any) -> EntityRecord:
-        record = EntityRecord(row.etype, self._values.eid(row.etype, row.eid), row.eid)
-        record.exists = row.created is not None
-        record.created = _utc(row.created)
-        record.created_by = row.created_by
-        if row.ttl_tokens:
-            record.ttl_tokens = {k: _utc_now(v) for k, v in row.ttl_tokens.items()}
+    def _start(self, row: tuple[Any, ...]) -> EntityRecord:
+        etype, eid, created, ttl_tokens = row[0], row[1], row[9], row[11]
+        record = EntityRecord(etype, self._values.eid(etype, eid), eid)
+        record.exists = created is not None
+        record.created = _utc(created)
+        record.created_by = row[10]
+        if ttl_tokens:
+            record.ttl_tokens = {k: _utc_now(v) for k, v in ttl_tokens.items()}
         return record
 
-    def _add(self, record: EntityRecord, row: Any) -> None:
+    def _add(self, record: EntityRecord, row: tuple[Any, ...]) -> None:
         """One stored row into ``record`` (rows of attributes the model lacks are skipped).
 
         Runs for every row of a run: one reader lookup, timestamps made aware inline.
         """
-        attr = row.attr
-        read = self._values.reader(record.etype, attr) if attr is not None else None
+        _, _, attr, key, text, t1, t2, c, src = row[:9]
+        read = self._values.reader(record.etype, attr)
         if read is None:
             return
-        t1, t2, text = row.t1, row.t2, row.v
         try:
             value = read(text)
         except Exception as exc:  # quarantined by the worker at the entity's next load
-            record.quarantined.append(QuarantinedRow(attr, row.key, text, repr(exc)))
+            record.quarantined.append(QuarantinedRow(attr, key, text, repr(exc)))
             return
         rows = record.attrs.get(attr)
         if rows is None:
             rows = record.attrs[attr] = {}
-        rows[row.key] = Row(
+        rows[key] = Row(
             value,
             text,
             t1=t1 if t1 is None or t1.tzinfo else t1.replace(tzinfo=UTC),
             t2=t2 if t2 is None or t2.tzinfo else t2.replace(tzinfo=UTC),
-            c=row.c,
-            src=row.src,
+            c=c,
+            src=src,
         )
 
     # Snapshots --------------------------------------------------------------------------
@@ -193,14 +204,26 @@ class SnapshotStore:
         millis = _millis(time)  # the driver's datetime conversion costs more than the row
         packer = BatchPacker(ConsistencyLevel.LOCAL_QUORUM)
         flight = writes or self.writes()
+        # etype, time and TTL repeat on every row, a bucket on many: serialized once each.
+        insert = RowBinder(self._insert, (True, False, True, False, True))
+        latest = RowBinder(self._latest_row, (True, True, False, True, False, False, True))
+        # A latest_snapshots partition's replica, looked up once: a type has INDEX_BUCKETS.
+        # (Batches by partition instead of by replica were measured no cheaper for
+        # Cassandra, and dearer for the driver with small pages.)
+        replicas: dict[tuple[str, int], Any] = {}
         for etype, eid, text in snapshots:
-            row = self._insert.bind((etype, eid, millis, text, ttl))
-            packer.add(replica_of(self._metadata, self._keyspace, row), [(row, 64 + len(text))])
+            row = insert.bind((etype, eid, millis, text, ttl))
+            size = 64 + len(text)
+            packer.add(replica_of(self._metadata, self._keyspace, row), [(row, size)])
+            bucket = index_bucket(eid)
             vals = indexed_values(text)
-            latest = self._latest_row.bind((etype, index_bucket(eid), eid, millis, text, vals, ttl))
-            packer.add(
-                replica_of(self._metadata, self._keyspace, latest), [(latest, 64 + len(text))]
-            )
+            latest_row = latest.bind((etype, bucket, eid, millis, text, vals, ttl))
+            replica = replicas.get((etype, bucket))
+            if replica is None:
+                replica = replicas[etype, bucket] = replica_of(
+                    self._metadata, self._keyspace, latest_row
+                )
+            packer.add(replica, [(latest_row, size)])
         flight.send(packer.batches())  # together: measured faster than each as it fills
         if writes is None:
             flight.wait()
