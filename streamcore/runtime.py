@@ -182,7 +182,6 @@ def build_ingest_worker(
             retry_budget_seconds=worker_settings.retry_budget_seconds,
         ),
         batch_size=settings.worker.batch_size,
-        batch_linger=settings.worker.batch_linger_seconds,
         cache_entities=settings.worker.cache_entities,
         cache_bytes=settings.worker.cache_bytes,
         observer=observer,

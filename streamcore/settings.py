@@ -321,12 +321,6 @@ class WorkerSettings(BaseModel):
         ge=1,
         description="Records per batch at most (one Cassandra write and one transaction each).",
     )
-    batch_linger_seconds: float = Field(
-        default=0.05,
-        ge=0,
-        description="Once a poll has found records, how long it waits for a batch to fill "
-        "before processing a partial one (a backlog fills batches at once).",
-    )
     cache_entities: int = Field(
         default=100_000, ge=0, description="Entity records kept between batches (0: none)."
     )

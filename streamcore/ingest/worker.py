@@ -130,7 +130,6 @@ class IngestWorker:
         fences: FenceStore | None = None,
         limits: WorkerLimits | None = None,
         batch_size: int = 5000,
-        batch_linger: float = 0.05,
         cache_entities: int = 100_000,
         cache_bytes: int = 0,
         observer: BatchObserver | None = None,
@@ -146,7 +145,6 @@ class IngestWorker:
         self.fences = fences
         self.limits = limits or WorkerLimits()
         self.batch_size = batch_size
-        self.batch_linger = batch_linger
         self.cache = EntityCache(cache_entities, cache_bytes)
         self.observer = observer
         self._fenced: dict[Partition, Fence] = {}
@@ -172,9 +170,7 @@ class IngestWorker:
         use_batch_gc()
         try:
             while not self.stopping.is_set():
-                records = self.consumer.poll_batch(
-                    self.batch_size, timeout=0.5, linger=self.batch_linger
-                )
+                records = self.consumer.poll_batch(self.batch_size, timeout=0.5)
                 if not records:
                     self.last_progress = time.monotonic()
                     self._commit_positions()

@@ -105,26 +105,10 @@ class BatchConsumer:
         if self._on_revoke is not None:
             self._on_revoke(removed)
 
-    def poll_batch(
-        self, max_records: int, timeout: float, linger: float | None = None
-    ) -> list[InputRecord]:
-        """Up to ``max_records`` records; broker errors are logged, not returned.
-
-        Without ``linger``, waits up to ``timeout`` for all of them. With it, returns once
-        records have come and ``linger`` has passed: a partial batch (the end of a backlog,
-        a trickle) waits ``linger``, not ``timeout``, and a backlog still fills batches.
-        """
-        consumer = self._consumer
-        if linger is None or linger >= timeout:
-            messages = consumer.consume(num_messages=max_records, timeout=timeout)
-        else:
-            messages = consumer.consume(num_messages=max_records, timeout=linger)
-            if not messages:
-                messages = consumer.consume(num_messages=1, timeout=timeout - linger)
-                if messages and max_records > 1:
-                    messages += consumer.consume(num_messages=max_records - 1, timeout=linger)
+    def poll_batch(self, max_records: int, timeout: float) -> list[InputRecord]:
+        """Up to ``max_records`` records; broker errors are logged, not returned."""
         records = []
-        for message in messages:
+        for message in self._consumer.consume(num_messages=max_records, timeout=timeout):
             error = message.error()
             if error is not None:
                 if error.code() != KafkaError._PARTITION_EOF:
