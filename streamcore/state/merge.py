@@ -3,8 +3,7 @@
 * plain: the new value replaces the old one;
 * observations: rows are validity intervals; with ``aggregate``, DP³'s aggregation of
   equal values (``aggregate_on_equal``) runs over the stored rows and each task's
-  data-points (interval union, confidence averaged), re-aggregating only the rows the
-  data-points can reach when that gives the same result (``_aggregate``);
+  data-points (interval union, confidence averaged);
 * timeseries: one row per chunk, keyed by its start.
 
 Plain, timeseries and unaggregated observation rules are idempotent: applying a
@@ -22,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -129,8 +127,7 @@ def apply_observations(
     task's data-points, so rows are stored aggregated. On the same inputs the result is
     DP³'s: data-points of one task are one pass, later tasks later passes (DP³'s own
     passes lose the merge counts too). A data-point delivered twice is averaged in twice,
-    as in DP³ (a redelivered task there, a replay after a crash here). The pass reads
-    only the stored rows the data-points can reach, with the same result (``_aggregate``).
+    as in DP³ (a redelivered task there, a replay after a crash here).
 
     ``max_items`` (opt-in, ``STREAMCORE_WORKER__ENFORCE_MAX_ITEMS``): keep at most that
     many rows, the newest. DP³ documents ``max_items`` as not implemented and keeps all.
@@ -146,8 +143,11 @@ def apply_observations(
             if existing is None or existing.c != point.c:
                 record.put(attr, key, point.row())
     else:
-        _aggregate(record, attr, new, (params.pre_validity, params.post_validity, spec.multi_value))
-    if max_items is not None and len(record.rows(attr)) > max_items:
+        merged = aggregate_on_equal(
+            stored_rows(rows) + new, params.pre_validity, params.post_validity, spec.multi_value
+        )
+        _replace_rows(record, attr, merged)
+    if max_items is not None and len(rows) > max_items:
         _keep_newest(record, attr, max_items)
 
 
@@ -172,72 +172,12 @@ class HistoryRow:
 
 
 def stored_rows(rows: dict[bytes, Row]) -> list[HistoryRow]:
-    """An attribute's stored rows, ready for ``aggregate_on_equal`` (in the dict's order)."""
-    return _history(rows.items())
-
-
-def _history(rows: Iterable[tuple[bytes, Row]]) -> list[HistoryRow]:
+    """An attribute's stored rows, ready for ``aggregate_on_equal`` (in key order: start)."""
     return [
         HistoryRow(row.value, row.v_json, row.t1, row.t2, _c(row.c), row.src, key)
-        for key, row in rows
+        for key, row in rows.items()
         if row.t1 is not None and row.t2 is not None
     ]
-
-
-Settled = tuple[timedelta, timedelta, bool]
-"""(pre_validity, post_validity, multi_value): the terms rows were aggregated on."""
-
-
-class HistoryRows(dict[bytes, Row]):
-    """An aggregated attribute's rows as the merge left them, so the next task can
-    re-aggregate only the rows it can reach (``_aggregate``).
-
-    While ``settled`` is set, the rows are in (t1, value) order, no two start together
-    with one value, every ``t1 <= t2``, and they are ``aggregate_on_equal``'s fixed point
-    on those terms (nothing in them merges). Any change made outside the merge (a link
-    removed, ``max_items``, a row put by other code) clears ``settled``: a removed row can
-    make two distant rows mergeable, which only the full pass finds. Copies into a plain
-    dict lose it too; the next task then takes the full pass, which sets it again.
-    """
-
-    __slots__ = ("settled",)
-
-    def __init__(self, items: Iterable[tuple[bytes, Row]] = (), settled: Settled | None = None):
-        super().__init__(items)
-        self.settled = settled
-
-    def __setitem__(self, key: bytes, row: Row) -> None:
-        self.settled = None
-        super().__setitem__(key, row)
-
-    def __delitem__(self, key: bytes) -> None:
-        self.settled = None
-        super().__delitem__(key)
-
-    def pop(self, *args: Any) -> Any:
-        self.settled = None
-        return super().pop(*args)
-
-    def popitem(self) -> tuple[bytes, Row]:
-        self.settled = None
-        return super().popitem()
-
-    def setdefault(self, *args: Any) -> Any:
-        self.settled = None
-        return super().setdefault(*args)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self.settled = None
-        super().update(*args, **kwargs)
-
-    def clear(self) -> None:
-        self.settled = None
-        super().clear()
-
-    def __ior__(self, other: Any) -> Any:  # type: ignore[misc]  # dict's own overloads
-        self.settled = None
-        super().__ior__(other)
-        return self
 
 
 def _point(dp: DataPoint) -> HistoryRow:
@@ -286,122 +226,22 @@ def aggregate_on_equal(
     return [row for row, _, _ in built]
 
 
-def _aggregate(record: EntityRecord, attr: str, new: list[HistoryRow], terms: Settled) -> None:
-    """One pass of ``aggregate_on_equal`` over the history and ``new``, re-aggregating
-    only the stored rows ``new`` can reach when the history is settled on ``terms``
-    (``HistoryRows``), else all of them; either way the rows, keys and writes are those
-    of the full pass.
-
-    Why the reachable rows suffice: the full pass scans the rows and points in (t1,
-    value) order and a row joins only the open row before it (per value with
-    ``multi_value``). The stored rows sorting before every new point are scanned first,
-    and, settled, each stays its own row. So the full pass equals these rows kept plus
-    ``aggregate_on_equal`` over the rest (the tail, with ``new``) as long as the first
-    element of the tail for each value is not joined to the open row the untouched rows
-    leave (``_reachable``). Chains of merges stay inside the tail, which runs to the end.
-    The result is again settled: a pass's output is its own fixed point when validity is
-    not negative and every ``t1 <= t2``.
-    """
-    pre, post, multi_value = terms
+def _replace_rows(record: EntityRecord, attr: str, merged: list[HistoryRow]) -> None:
+    """Make the attribute's rows ``merged``: rows kept as they were are not written again;
+    a merged row is keyed by its start and value (so extending it forward rewrites one
+    row), or also by its end when another row of ``merged`` already has that key."""
     rows = record.rows(attr)
-    forward = all(point.t1 <= point.t2 for point in new)
-    incremental = isinstance(rows, HistoryRows) and rows.settled == terms and forward
-    if incremental:
-        assert isinstance(rows, HistoryRows)
-        tail = _reachable(rows, new, terms)
-    else:
-        tail = list(rows.items())
-    merged = aggregate_on_equal(_history(tail) + new, pre, post, multi_value)
-    order = _replace_rows(record, attr, [key for key, _ in tail], merged)
-    rows = record.rows(attr)
-    if incremental:
-        assert isinstance(rows, HistoryRows)
-        # The tail back at the end of the dict in order (rows put under new keys went last).
-        moved = [(key, rows.pop(key)) for key in order]
-        rows.update(moved)
-        rows.settled = terms
-    elif len(order) == len(rows) and _settles(merged, pre, post):
-        record.attrs[attr] = HistoryRows(((key, rows[key]) for key in order), terms)
-    elif isinstance(rows, HistoryRows):
-        rows.settled = None
-
-
-def _settles(merged: list[HistoryRow], pre: timedelta, post: timedelta) -> bool:
-    """A full pass's output is its own fixed point, in order, when validity is not
-    negative and every row runs forward (``shift`` then never moves a time backwards)."""
-    if pre < timedelta(0) or post < timedelta(0):
-        return False
-    return all(point.t1 <= point.t2 <= TIME_CEILING for point in merged)
-
-
-def _reachable(rows: HistoryRows, new: list[HistoryRow], terms: Settled) -> list[tuple[bytes, Row]]:
-    """The tail of settled ``rows`` that a pass with ``new`` must re-aggregate, in order.
-
-    It starts at the last row sorting before every new point: the rows before it stay
-    apart from it (settled), and it is the open row a first new point could join
-    (single value). With ``multi_value``, a value's open row is its last row before the
-    tail: when it would take that value's first new point, the tail starts there
-    instead; a value not in the history at all makes this walk the whole history
-    (reading only).
-    """
-    pre, post, multi_value = terms
-    first = min((point.t1, point.v_json) for point in new)
-    keys = reversed(rows)
-    tail: list[tuple[bytes, Row]] = []
-    for key in keys:
-        row = rows[key]
-        tail.append((key, row))
-        assert row.t1 is not None and row.t2 is not None  # settled
-        if (row.t1, row.v_json) < first:
-            break
-    if multi_value:
-        earliest: dict[str, HistoryRow] = {}
-        for point in new:
-            known = earliest.get(point.v_json)
-            if known is None or point.t1 < known.t1:
-                earliest[point.v_json] = point
-        for _, row in tail:
-            known = earliest.get(row.v_json)
-            if known is not None and row.t1 is not None and row.t1 <= known.t1:
-                del earliest[row.v_json]  # the value's first element in the tail is stored
-        before: list[tuple[bytes, Row]] = []
-        for key in keys:
-            if not earliest:
-                break
-            row = rows[key]
-            before.append((key, row))
-            known = earliest.pop(row.v_json, None)
-            assert row.t1 is not None and row.t2 is not None  # settled
-            if known is not None and shift(row.t2, post) >= shift(known.t1, -pre):
-                tail.extend(before)
-                before.clear()
-    tail.reverse()
-    return tail
-
-
-def _replace_rows(
-    record: EntityRecord, attr: str, replaced: Iterable[bytes], merged: list[HistoryRow]
-) -> list[bytes]:
-    """Make the ``replaced`` rows of the attribute ``merged``; returns ``merged``'s keys.
-
-    Rows kept as they were are not written again; a merged row is keyed by its start and
-    value (so extending it forward rewrites one row), or also by its end when the
-    attribute already has a row under that key."""
     kept = {point.key for point in merged if point.key is not None}
-    for key in [key for key in replaced if key not in kept]:
+    for key in [key for key in rows if key not in kept]:
         record.remove(attr, key)
-    rows = record.rows(attr)
-    order = []
     for point in merged:
         if point.key is not None:
-            order.append(point.key)
             continue
         key = interval_key(point.t1, None, point.v_json)
-        if key in rows:
+        if key in kept:
             key = interval_key(point.t1, point.t2, point.v_json)
+        kept.add(key)
         record.put(attr, key, point.row())
-        order.append(key)
-    return order
 
 
 def _keep_newest(record: EntityRecord, attr: str, limit: int) -> None:
