@@ -126,19 +126,18 @@ class DevServers:
                 update={"bootstrap_servers": f"{kafka.host}:{kafka_port}"}
             ).client_config()
             self._probes[kafka.name] = _kafka_probe(own, kafka.node)
+        self._ready_probes = dict(self._probes)
+        """What ``up`` waits for: in a cluster, a Cassandra node that also sees the whole
+        ring and agrees with it on the schema (its plain probe only says it answers)."""
         cassandra_settings = self.cassandra_settings()
         for cassandra in cassandra_files:
             own_cql = cassandra_settings.model_copy(update={"contact_points": [cassandra.host]})
             self._probes[cassandra.name] = _cassandra_probe(own_cql, s.nodes > 1)
-        self._ready_probes = dict(self._probes)
-        """What ``up`` waits for: in a cluster, a Cassandra node that also sees the whole
-        ring and agrees with it on the schema (its plain probe only says it answers)."""
-        if s.nodes > 1:
-            for cassandra in cassandra_files:
-                own_cql = cassandra_settings.model_copy(update={"contact_points": [cassandra.host]})
-                self._ready_probes[cassandra.name] = _cassandra_probe(
-                    own_cql, True, ring_peers=s.nodes - 1
-                )
+            self._ready_probes[cassandra.name] = (
+                _cassandra_probe(own_cql, True, ring_peers=s.nodes - 1)
+                if s.nodes > 1
+                else self._probes[cassandra.name]
+            )
 
     def registry_url(self) -> str:
         """The dev registry's Confluent-compatible API (``SchemaRegistrySettings.url``)."""

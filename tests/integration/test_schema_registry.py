@@ -200,18 +200,20 @@ def _copy(source: socket.socket, sink: socket.socket) -> None:
         pass
 
 
+def unreachable_registry(wire: Settings) -> tuple[int, SchemaRegistrySettings]:
+    """A free port and the wire settings pointing there: nothing answers until a
+    ``Forwarder`` to the real registry starts on that port."""
+    port = free_port()
+    url = wire.schema_registry.url
+    moved = url.replace(urlsplit(url).netloc, f"127.0.0.1:{port}")
+    return port, wire.schema_registry.model_copy(update={"url": moved})
+
+
 def test_an_unreachable_registry_is_waited_out_not_dead_lettered(
     wire: Settings, app_name: str, keyspace: str
 ) -> None:
     register_schemas(wire, app_name)
-    port = free_port()  # nothing listens there until the relay starts
-    registry = wire.schema_registry.model_copy(
-        update={
-            "url": wire.schema_registry.url.replace(
-                urlsplit(wire.schema_registry.url).netloc, f"127.0.0.1:{port}"
-            )
-        }
-    )
+    port, registry = unreachable_registry(wire)
     with application(wire, app_name, keyspace, config="snapshots") as runtime:
         with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
             p.send(os_task(IP, "linux"))
@@ -239,14 +241,7 @@ def test_a_snapshot_worker_waits_out_an_unreachable_registry(
     reached the run's tasks are retried with backoff (reason ``registry``), the worker
     stays up and publishes nothing; when it is back the run finishes."""
     register_schemas(wire, app_name)
-    port = free_port()  # nothing listens there until the relay starts
-    registry = wire.schema_registry.model_copy(
-        update={
-            "url": wire.schema_registry.url.replace(
-                urlsplit(wire.schema_registry.url).netloc, f"127.0.0.1:{port}"
-            )
-        }
-    )
+    port, registry = unreachable_registry(wire)
     with application(wire, app_name, keyspace, config="snapshots") as runtime:
         with DataPointProducer(runtime.settings, app_name, runtime.config.model_spec) as p:
             p.send(os_task(IP, "linux"))
