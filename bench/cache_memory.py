@@ -34,7 +34,8 @@ def main() -> int:
     from streamcore.codec.tasks import TaskDecoder
     from streamcore.config import load_config
     from streamcore.ingest.cache import EntityCache
-    from streamcore.ingest.processor import NoHooks, TaskProcessor
+    from streamcore.ingest.hook_runner import NoHooks
+    from streamcore.ingest.processor import TaskProcessor
     from streamcore.state.encoding import eid_text
     from streamcore.state.record import EntityRecord
 

@@ -95,7 +95,8 @@ def bare_write(
 
     from streamcore.codec.tasks import TaskDecoder
     from streamcore.config import load_config
-    from streamcore.ingest.processor import NoHooks, TaskProcessor
+    from streamcore.ingest.hook_runner import NoHooks
+    from streamcore.ingest.processor import TaskProcessor
     from streamcore.settings import Settings
     from streamcore.state.binding import RowBinder
     from streamcore.state.cassandra import _UPSERT_REPEATS, CassandraStore

@@ -8,6 +8,12 @@ DP³'s own paths are mirrored under ``streamcore.common`` for porting; the test 
 ``streamcore.testing``.
 """
 
+# First: the compiled hot path, when built and fresh, must be found before its modules are
+# imported (``streamcore/native.py``).
+from streamcore.native import install as _install_native
+
+_install_native()
+
 from streamcore.config.platform import PlatformConfig
 from streamcore.errors import (
     ConfigError,

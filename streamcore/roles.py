@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from streamcore import native
 from streamcore.config.platform import PlatformConfig
 from streamcore.control.actions import Handler
 from streamcore.control.listener import ControlListener
@@ -43,6 +44,7 @@ def worker_role(context: RoleContext) -> Role:
     callbacks between batches; alive while batches complete, ready once input partitions
     are assigned."""
     settings, metrics = context.settings, context.metrics
+    log.info("ingestion worker: %s", native.status.reason)
     budget, failures = hook_supervision(settings)
     hooks = context.loaded.registrar.ingestion_hooks(HookMetrics(metrics), budget, failures)
     watch_hooks(context.health, budget, settings)

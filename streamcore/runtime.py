@@ -29,7 +29,8 @@ from streamcore.control.listener import ControlListener, ControlObserver
 from streamcore.control.modules import ModuleConfigs
 from streamcore.control.signing import ControlSignature
 from streamcore.errors import InvalidDataPointError
-from streamcore.ingest.processor import IngestionHookRunner, NoHooks, TaskProcessor
+from streamcore.ingest.hook_runner import IngestionHookRunner, NoHooks
+from streamcore.ingest.processor import TaskProcessor
 from streamcore.ingest.worker import (
     BatchObserver,
     IngestWorker,

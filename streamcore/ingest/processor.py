@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from streamcore.ingest.hook_runner import IngestionHookRunner
 from streamcore.model.datapoint import DataPoint, DataPointTask, platform_task
 from streamcore.model.modelspec import ModelSpec
 from streamcore.model.spec import AttrSpecObservations, AttrSpecTimeseries
@@ -48,33 +49,6 @@ class LinkIndex(Protocol):
     def links_to(self, etype: str, eid_key: str) -> list[tuple[str, str, Any]]:
         """(linking type, link attribute, linking entity's id) of every link to it."""
         ...
-
-
-class IngestionHookRunner(Protocol):
-    """What the processor needs of the hook engine (``streamcore.module.dispatch``)."""
-
-    def run_task_start(self, task: DataPointTask) -> None: ...
-    def allow_creation(self, etype: str, eid: Any, task: DataPointTask) -> bool: ...
-    def run_entity_creation(
-        self, etype: str, eid: Any, task: DataPointTask
-    ) -> list[DataPointTask]: ...
-    def run_new_attr(self, etype: str, eid: Any, dp: DataPoint) -> list[DataPointTask]: ...
-
-
-class NoHooks:
-    """The hook runner of a platform without modules (and of the bare benchmark loop)."""
-
-    def run_task_start(self, task: DataPointTask) -> None:
-        return None
-
-    def allow_creation(self, etype: str, eid: Any, task: DataPointTask) -> bool:
-        return True
-
-    def run_entity_creation(self, etype: str, eid: Any, task: DataPointTask) -> list[DataPointTask]:
-        return []
-
-    def run_new_attr(self, etype: str, eid: Any, dp: DataPoint) -> list[DataPointTask]:
-        return []
 
 
 class TaskProcessor:

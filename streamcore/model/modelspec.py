@@ -186,7 +186,8 @@ class ModelSpec:
                 }
             except ValueError as exc:
                 raise InvalidDataPointError(f"{where}: ttl_tokens: {exc}") from None
-        if not isinstance(task.tags, list) or not all(type(t) is str for t in task.tags):
+        given: Any = task.tags  # untrusted: typed loosely, so compiled code checks nothing
+        if not isinstance(given, list) or not all(type(t) is str for t in given):
             raise InvalidDataPointError(f"{where}: tags must be a list of strings")
         if type(task.delete) is not bool:
             raise InvalidDataPointError(f"{where}: delete must be true or false")

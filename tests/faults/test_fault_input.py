@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from streamcore.codec.tasks import TaskDecoder, TaskEncoder
 from streamcore.errors import DataPointError
-from streamcore.ingest.processor import NoHooks, TaskProcessor
+from streamcore.ingest.hook_runner import NoHooks
+from streamcore.ingest.processor import TaskProcessor
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.runtime import TaskCodec
 from streamcore.settings import LimitsSettings

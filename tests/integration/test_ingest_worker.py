@@ -11,7 +11,7 @@ from support import application, read_topic, running, wait_for
 
 from streamcore.codec.tasks import DeadLetterCodec, TaskEncoder
 from streamcore.config import load_config
-from streamcore.ingest.processor import NoHooks
+from streamcore.ingest.hook_runner import NoHooks
 from streamcore.model.datapoint import DataPoint, DataPointTask, Link
 from streamcore.producer import DataPointProducer
 from streamcore.runtime import Runtime, build_ingest_worker

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from support import application, read_topic, running, wait_for
 
 from streamcore.codec.tasks import DeadLetterCodec, TaskEncoder
-from streamcore.ingest.processor import NoHooks
+from streamcore.ingest.hook_runner import NoHooks
 from streamcore.metrics import Metrics
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.producer import DataPointProducer

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from streamcore.codec import TaskDecoder, TaskEncoder
 from streamcore.config.samples import example_model
 from streamcore.errors import InvalidDataPointError
-from streamcore.ingest.processor import NoHooks, TaskProcessor
+from streamcore.ingest.hook_runner import NoHooks
+from streamcore.ingest.processor import TaskProcessor
 from streamcore.limits import Limits, TaskValidator
 from streamcore.model import DataPoint, DataPointTask
 from streamcore.model.datatypes import DataType, Kind

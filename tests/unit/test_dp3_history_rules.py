@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from streamcore.ingest.processor import NoHooks, TaskProcessor
+from streamcore.ingest.hook_runner import NoHooks
+from streamcore.ingest.processor import TaskProcessor
 from streamcore.model.datapoint import PRUNE_TTL_TAG, DataPoint, DataPointTask
 from streamcore.model.modelspec import ModelSpec
 from streamcore.state.merge import prune_expired_tokens

@@ -9,7 +9,8 @@ from typing import Any
 from support import CONFIGS
 
 from streamcore.config import load_config
-from streamcore.ingest.processor import NoHooks, TaskProcessor
+from streamcore.ingest.hook_runner import NoHooks
+from streamcore.ingest.processor import TaskProcessor
 from streamcore.model.datapoint import DataPoint, DataPointTask, Link
 from streamcore.state.links import LinkAttrs, parse_unlink, unlink_task
 from streamcore.state.record import EntityRecord

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from streamcore.config.samples import T0, dp, example_model
-from streamcore.ingest.processor import NoHooks, TaskProcessor
+from streamcore.ingest.hook_runner import NoHooks
+from streamcore.ingest.processor import TaskProcessor
 from streamcore.model import DataPoint, DataPointTask
 from streamcore.state.record import EntityRecord
 
