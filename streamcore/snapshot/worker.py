@@ -239,7 +239,11 @@ class SnapshotWorker:
         next_offsets: dict[tuple[str, int], int] = {}
         for record in records:  # a partition's records come in offset order
             next_offsets[(record.topic, record.partition)] = record.offset + 1
-        self._commit(outputs, (next_offsets, consumer), rewind=(first_offsets(records), consumer))
+        committed = self._commit(
+            outputs, (next_offsets, consumer), rewind=(first_offsets(records), consumer)
+        )
+        if not committed:  # redone from the rewound offsets: counted once, when committed
+            return
         seconds = clock.perf_counter() - started
         self.stats.tasks += len(tasks)
         self.stats.entities += sum(counts)
@@ -301,7 +305,9 @@ class SnapshotWorker:
         outputs: list[OutputRecord],
         offsets: tuple[dict[tuple[str, int], int], BatchConsumer] | None,
         rewind: tuple[dict[tuple[str, int], int], BatchConsumer] | None = None,
-    ) -> None:
+    ) -> bool:
+        """Whether the transaction committed; an aborted one with ``rewind`` rewinds the
+        tasks' partitions (they are redone) and returns False."""
         try:
             if offsets is None:
                 self._output.commit(outputs, {}, None)
@@ -313,6 +319,8 @@ class SnapshotWorker:
             first_offsets, consumer = rewind
             log.warning("snapshot task transaction aborted (%s); redoing the tasks", exc)
             consumer.rewind(first_offsets)
+            return False
+        return True
 
 
 def _prepare_collector() -> None:

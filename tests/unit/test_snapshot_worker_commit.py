@@ -1,0 +1,109 @@
+"""A snapshot task whose transaction aborts (a rebalance moved the group's generation, say)
+is redone from its rewound offset, and counted once: when it commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from streamcore.kafka.consumer import InputRecord
+from streamcore.kafka.transactions import TransactionFailed
+from streamcore.snapshot.messages import SnapshotTask, SnapshotTaskCodec
+from streamcore.snapshot.worker import SnapshotTopics, SnapshotWorker
+
+RUN = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+
+
+class Scans:
+    def __init__(self) -> None:
+        self.done: list[tuple[datetime, int]] = []
+
+    def scan(self, task: int, tasks: int, types: Any, page: int) -> list[Any]:
+        return []
+
+    def writes(self) -> Any:
+        return self
+
+    def wait(self) -> None:
+        pass
+
+    def task_done(self, run: datetime, task: int, entities: int, instance: str) -> None:
+        self.done.append((run, task))
+
+
+class Output:
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.committed: list[dict[tuple[str, int], int]] = []
+
+    def commit(self, outputs: Any, offsets: dict[tuple[str, int], int], metadata: Any) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TransactionFailed("ILLEGAL_GENERATION", fatal=False)
+        self.committed.append(offsets)
+
+
+class Consumer:
+    def __init__(self) -> None:
+        self.rewound: list[dict[tuple[str, int], int]] = []
+
+    def rewind(self, offsets: dict[tuple[str, int], int]) -> None:
+        self.rewound.append(offsets)
+
+    def group_metadata(self) -> None:
+        return None
+
+
+class Observer:
+    def __init__(self) -> None:
+        self.told: list[int] = []
+
+    def tasks_done(self, tasks: int, by_type: Any, invalid: int, seconds: float) -> None:
+        self.told.append(tasks)
+
+    def run_started(self) -> None:
+        pass
+
+
+class Hooks:
+    def run_init(self) -> list[Any]:
+        return []
+
+
+class Snapshotter:
+    snapshot_types = ("ip",)
+
+
+def worker(output: Output, observer: Observer) -> SnapshotWorker:
+    return SnapshotWorker(
+        model=None,  # type: ignore[arg-type]
+        hooks=Hooks(),  # type: ignore[arg-type]
+        snapshotter=Snapshotter(),  # type: ignore[arg-type]
+        store=Scans(),  # type: ignore[arg-type]
+        consumer_factory=Consumer,  # type: ignore[arg-type]
+        output=output,  # type: ignore[arg-type]
+        task_encoder=None,  # type: ignore[arg-type]
+        topics=SnapshotTopics("tasks", "snapshots", "input"),
+        retention_seconds=3600,
+        instance="a",
+        observer=observer,  # type: ignore[arg-type]
+    )
+
+
+def record(offset: int) -> InputRecord:
+    value = SnapshotTaskCodec().encode(SnapshotTask(RUN, 0, 1))
+    return InputRecord("tasks", 0, offset, None, value, 0)
+
+
+def test_an_aborted_task_is_rewound_and_counted_only_when_it_commits() -> None:
+    output, observer, consumer = Output(failures=1), Observer(), Consumer()
+    snapshots = worker(output, observer)
+
+    snapshots.process_tasks([record(7)], consumer)  # type: ignore[arg-type]
+    assert consumer.rewound == [{("tasks", 0): 7}]
+    assert output.committed == []
+    assert snapshots.stats.tasks == 0 and observer.told == []
+
+    snapshots.process_tasks([record(7)], consumer)  # type: ignore[arg-type]  # redone
+    assert output.committed == [{("tasks", 0): 8}]
+    assert snapshots.stats.tasks == 1 and observer.told == [1]
