@@ -10,6 +10,8 @@ current schemas, under TopicNameStrategy subjects (``<topic>-value``), idempoten
 
 from __future__ import annotations
 
+from typing import Any
+
 from confluent_kafka.schema_registry import Schema as RegistrySchema
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError as ClientError
@@ -24,6 +26,10 @@ TOPIC_SCHEMAS = {"input": "streamcore.DataPointTask", "snapshots": "streamcore.S
 Internal topics (control, snapshot tasks, dead letters) keep single-object encoding."""
 
 _NOT_FOUND = 404
+REQUEST_TIMEOUT_SECONDS = 10.0
+"""Per HTTP request (the client retries a timed-out one, then ``RegistryUnavailableError``):
+without it, a registry that accepts a connection and never answers stalls the caller for
+good (its HTTP client has no timeout of its own)."""
 
 
 def subject(topic: str) -> str:
@@ -32,7 +38,7 @@ def subject(topic: str) -> str:
 
 
 def registry_client(settings: SchemaRegistrySettings) -> SchemaRegistryClient:
-    conf = {"url": settings.url}
+    conf: dict[str, Any] = {"url": settings.url, "timeout": REQUEST_TIMEOUT_SECONDS}
     if settings.username is not None and settings.password is not None:
         password = settings.password.get_secret_value()
         conf["basic.auth.user.info"] = f"{settings.username}:{password}"

@@ -131,7 +131,7 @@ def test_flow_in_the_wire_format_reads_back_with_confluents_deserializer(
     tail = MessageDecoder("snapshots", runtime.config.model_spec, topic_framing(wire, topic))
     shown = tail.fields(InputRecord(topic, 0, 0, published.key(), value, 0))
     assert (shown["etype"], shown["eid"], shown["values"]["os"]) == ("ip", IP, "linux"), shown
-    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}))
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry, "timeout": 10}))
     snapshot = deserialize(value, SerializationContext(topic, MessageField.VALUE))
     assert (snapshot["etype"], snapshot["eid"]) == ("ip", IP)
     assert json.loads(snapshot["values"])["os"] == "linux"
@@ -318,7 +318,7 @@ def test_setup_registers_idempotently_and_reports_a_refused_schema(
 
     input_subject = subject(wire.topics.name("input", app_name))
     snapshots_subject = subject(wire.topics.name("snapshots", app_name))
-    client = SchemaRegistryClient({"url": registry})
+    client = SchemaRegistryClient({"url": registry, "timeout": 10})
     # Something else already registered under the snapshots subject, that the shipped
     # Snapshot schema can't read (BACKWARD): setup must say so, not pass.
     narrow = {"type": "record", "name": "Snapshot", "namespace": "streamcore", "fields": []}
@@ -362,7 +362,7 @@ def test_the_http_api_produces_in_the_wire_format(
     ids = RegistryIds(wire.schema_registry)
     task_text = default_registry().current["streamcore.DataPointTask"].text
     assert sent.value()[:5] == b"\x00" + ids.id_of(subject(topic), task_text).to_bytes(4, "big")
-    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry}))
+    deserialize = AvroDeserializer(SchemaRegistryClient({"url": registry, "timeout": 10}))
     task = deserialize(sent.value(), SerializationContext(topic, MessageField.VALUE))
     assert (task["etype"], task["eid"]) == ("ip", IP)
     assert [dp["attr"] for dp in task["data_points"]] == ["note"]

@@ -4,6 +4,7 @@ and the records it refuses (as ``DecodeError``s, which the worker dead-letters).
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from streamcore.errors import (
     SchemaRegistryError,
     TransientError,
 )
+from streamcore.kafka import registry
 from streamcore.kafka.registry import RegistryIds
 from streamcore.model.datapoint import DataPoint, DataPointTask
 from streamcore.settings import SchemaRegistrySettings
@@ -125,3 +127,22 @@ def test_registry_errors_the_worker_waits_out_and_those_it_stops_for(
         ids.schema_of(7)
     assert isinstance(info.value, TransientError) is transient
     assert isinstance(info.value, RegistryUnavailableError) is transient
+
+
+@pytest.mark.timeout(60)
+def test_a_registry_that_never_answers_is_unavailable_not_a_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It accepts the connection and says nothing: each request times out (the client's
+    own HTTP client has no timeout), and the worker gets the error it retries."""
+    monkeypatch.setattr(registry, "REQUEST_TIMEOUT_SECONDS", 0.3)
+    silent = socket.create_server(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        port = silent.getsockname()[1]
+        ids = RegistryIds(SchemaRegistrySettings(url=f"http://127.0.0.1:{port}/apis/ccompat/v7"))
+        ids.client._rest_client.max_retries = 0  # one request, no backoff: a quick test
+        with pytest.raises(RegistryUnavailableError, match="schema registry at"):
+            ids.schema_of(7)
+    finally:
+        silent.close()
