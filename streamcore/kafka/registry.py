@@ -38,11 +38,14 @@ def subject(topic: str) -> str:
 
 
 def registry_client(settings: SchemaRegistrySettings) -> SchemaRegistryClient:
-    conf: dict[str, Any] = {"url": settings.url, "timeout": REQUEST_TIMEOUT_SECONDS}
+    conf: dict[str, Any] = {"url": settings.url}
     if settings.username is not None and settings.password is not None:
         password = settings.password.get_secret_value()
         conf["basic.auth.user.info"] = f"{settings.username}:{password}"
-    return SchemaRegistryClient(conf)
+    try:
+        return SchemaRegistryClient({**conf, "timeout": REQUEST_TIMEOUT_SECONDS})
+    except ValueError:  # older confluent-kafka (the lowest we allow): no such setting
+        return SchemaRegistryClient(conf)
 
 
 class RegistryIds:

@@ -141,6 +141,8 @@ def test_a_registry_that_never_answers_is_unavailable_not_a_hang(
     try:
         port = silent.getsockname()[1]
         ids = RegistryIds(SchemaRegistrySettings(url=f"http://127.0.0.1:{port}/apis/ccompat/v7"))
+        if getattr(ids.client._rest_client, "timeout", None) is None:
+            pytest.skip("this confluent-kafka's registry client takes no request timeout")
         ids.client._rest_client.max_retries = 0  # one request, no backoff: a quick test
         with pytest.raises(RegistryUnavailableError, match="schema registry at"):
             ids.schema_of(7)
