@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,13 +24,16 @@ sys.path.insert(0, str(ROOT))
 
 from streamcore import native  # noqa: E402  (the module list and the stamp's format)
 
-MYPY_CONFIG = """\
-[mypy]
-python_version = 3.11
-strict = True
-[mypy-apscheduler.*,cassandra.*,confluent_kafka.*,fastavro.*]
-ignore_missing_imports = True
-"""
+
+def mypy_config() -> str:
+    """pyproject's [tool.mypy] as an ini file, without its ``packages`` (mypyc compiles only
+    the listed modules); the ini because setuptools must not read the project's pyproject."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    lines = ["[mypy]", f"python_version = {tool['python_version']}", f"strict = {tool['strict']}"]
+    for override in tool.get("overrides", []):
+        lines.append(f"[mypy-{','.join(override['module'])}]")
+        lines += [f"{key} = {value}" for key, value in override.items() if key != "module"]
+    return "\n".join(lines) + "\n"
 
 
 def build(out: Path) -> None:
@@ -38,7 +42,7 @@ def build(out: Path) -> None:
 
     with tempfile.TemporaryDirectory(prefix="streamcore-native-") as scratch:
         work = Path(scratch)
-        (work / "mypy.ini").write_text(MYPY_CONFIG)
+        (work / "mypy.ini").write_text(mypy_config())
         sources = [str(native.source_path(m)) for m in native.NATIVE_MODULES]
         staged = work / "lib"
         here = os.getcwd()
