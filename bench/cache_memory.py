@@ -4,10 +4,11 @@
 
 Builds the records a worker caches (decoded tasks merged by ``TaskProcessor``, no hooks,
 written state marked clean) for ``--entities`` entities of ``bench/ingest.py``'s load,
-puts them in an ``EntityCache``, and reports what the cache holds per entity: traced
-allocations (tracemalloc: the records and everything they reference; an RSS delta is
-no measure here, the allocator reuses what decoding freed) and the cache's own estimate
-(``EntityCache.bytes``) next to them. No servers needed.
+puts them in an ``EntityCache``, and reports what the cache holds per entity, kept as
+objects (the hot tier) and kept packed: traced allocations (tracemalloc: the records and
+everything they reference; an RSS delta is no measure here, the allocator reuses what
+decoding freed) and the cache's own estimate (``EntityCache.bytes``) next to them; then
+the CPU time of packing and unpacking one record. No servers needed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import time
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,8 @@ def main() -> int:
     parser.add_argument("--load", choices=["bench", "realistic"], default="bench")
     args = parser.parse_args()
 
+    from streamcore import native
+    from streamcore.batch.gc_policy import THRESHOLDS
     from streamcore.codec.tasks import TaskDecoder
     from streamcore.config import load_config
     from streamcore.ingest.cache import EntityCache
@@ -49,11 +53,46 @@ def main() -> int:
     decoder = TaskDecoder(config.model_spec)
     processor = TaskProcessor(config.model_spec, NoHooks())
     now = datetime.now(UTC)
-    cache = EntityCache(10**9)
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    records: dict[Any, EntityRecord] = {}
+
+    def fill(hot: int | None) -> tuple[int, float, float, float]:
+        """Entities, traced and estimated bytes per entity, and seconds spent in ``put``."""
+        cache = EntityCache(10**9, hot_entities=hot)
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        records: dict[Any, EntityRecord] = {}
+        for n, (_, value) in enumerate(messages):
+            task = decoder.decode(value)
+            key = (task.etype, task.eid)
+            record = records.get(key)
+            if record is None:
+                record = records[key] = EntityRecord(task.etype, task.eid, eid_text(task.eid))
+            processor.process(record, task, f"input:0:{n}", now)
+        started = time.perf_counter()
+        for key, record in records.items():
+            record.mark_clean()
+            cache.put(key, ("input", 0), record)
+        putting = time.perf_counter() - started
+        del task, record
+        records.clear()
+        gc.collect()
+        traced = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        count = len(cache)
+        return count, traced / count, cache.bytes / count, putting
+
+    for tier, hot in (("objects", None), ("packed", 0)):
+        count, traced, estimate, _ = fill(hot)
+        print(
+            f"{count} cached entities ({args.load} load, {tier}): {traced:,.0f} B/entity "
+            f"traced, cache estimate {estimate:,.0f} B/entity"
+        )
+    # The CPU a packed record costs: packing when it leaves the hot tier, unpacking when it
+    # is used again (outside tracemalloc, which slows allocation down; with the worker's
+    # garbage-collector thresholds).
+    gc.set_threshold(*THRESHOLDS)
+    cache = EntityCache(10**9, hot_entities=0)
+    records = {}
     for n, (_, value) in enumerate(messages):
         task = decoder.decode(value)
         key = (task.etype, task.eid)
@@ -61,17 +100,19 @@ def main() -> int:
         if record is None:
             record = records[key] = EntityRecord(task.etype, task.eid, eid_text(task.eid))
         processor.process(record, task, f"input:0:{n}", now)
+    started = time.perf_counter()
     for key, record in records.items():
         record.mark_clean()
         cache.put(key, ("input", 0), record)
-    del messages, task, record
-    gc.collect()
-    traced = tracemalloc.get_traced_memory()[0] - before
-    count = len(cache)
-    records.clear()
+    packing = time.perf_counter() - started
+    cache.hot_entities = len(records)
+    started = time.perf_counter()
+    for key in records:
+        cache.get(key)
+    unpacking = time.perf_counter() - started
     print(
-        f"{count} cached entities ({args.load} load): {traced / count:,.0f} B/entity traced, "
-        f"cache estimate {cache.bytes / count:,.0f} B/entity"
+        f"packing {packing / len(records) * 1e6:.1f} us/entity, "
+        f"unpacking {unpacking / len(records) * 1e6:.1f} us/entity ({native.status.reason})"
     )
     return 0
 

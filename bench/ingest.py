@@ -3,13 +3,16 @@
     .venv/bin/python bench/ingest.py [--rounds 3] [--base /work/perf-base]
         [--load bench|realistic] [--entities 10000 --tasks-per-entity 6 --dps-per-task 5]
         [--tasks 60000 --population 1000000 --zipf 1.1] [--cache-entities N]
+        [--env-a NAME=VALUE ...] [--env-b NAME=VALUE ...]
 
 Every round runs, in this order: the physical limit (a bare confluent-kafka consume of the
 run's messages, then a bare cassandra-driver write of the same rows: ``ingest_limit.py``),
 then each system's worker in turn (``--base DIR``: a checkout of another revision, e.g.
 ``git archive main | tar -x -C DIR``, run first as system A; this tree is system B), so
-systems alternate A B A B. Each worker run gets fresh topics (the same pre-encoded
-messages produced into them), a fresh consumer group and a fresh keyspace, and is started
+systems alternate A B A B. ``--env-a`` / ``--env-b`` add settings to one system's worker
+(``--base .`` with them compares two settings of the same code). Each worker run gets
+fresh topics (the same pre-encoded messages produced into them), a fresh consumer group
+and a fresh keyspace, and is started
 as ``python -m streamcore.cli worker config --app-name ...`` (metrics on): its clock and CPU
 run from ``/readyz`` answering (partitions assigned) until its committed offsets reached
 the end of the topic (including the tasks its hooks derived) and stayed there for 2 s.
@@ -121,6 +124,7 @@ def run_worker(
     pids: dict[str, int],
     *,
     profile: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One ``streamcore worker`` process of ``source``'s code over the run's topic; with
     ``profile``, py-spy samples it from ready to caught up (collapsed stacks there)."""
@@ -134,6 +138,7 @@ def run_worker(
     }
     if cache is not None:
         env["STREAMCORE_WORKER__CACHE_ENTITIES"] = str(cache)
+    env.update(extra_env or {})
     command = [sys.executable, "-m", "streamcore.cli", "worker", str(source / "config")]
     log = open(f"/tmp/bench-ingest-{app}.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
@@ -335,6 +340,14 @@ def main() -> int:
         help="the workers' entity cache (default: the setting's; realistic: 10000)",
     )
     parser.add_argument("--partitions", type=int, default=4)
+    for name in ("a", "b"):
+        parser.add_argument(
+            f"--env-{name}",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=f"an environment variable for system {name.upper()}'s worker (repeatable)",
+        )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--base",
@@ -389,7 +402,8 @@ def main() -> int:
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
                 profile = args.profile / f"{name}-{round_ + 1}.txt"
-            run = run_worker(source, settings, app, cache, pids, profile=profile)
+            extra = dict(e.split("=", 1) for e in getattr(args, f"env_{name.lower()}"))
+            run = run_worker(source, settings, app, cache, pids, profile=profile, extra_env=extra)
             cleanup(settings, app)
             results[name].append(run)
             print(

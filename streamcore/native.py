@@ -28,6 +28,7 @@ NATIVE_MODULES = (
     "streamcore.model.values",
     "streamcore.model.modelspec",
     "streamcore.ingest.processor",
+    "streamcore.ingest.compact",
     "streamcore.ingest.cache",
     "streamcore.state.record",
     "streamcore.state.merge",

@@ -185,6 +185,7 @@ def build_ingest_worker(
         batch_size=settings.worker.batch_size,
         cache_entities=settings.worker.cache_entities,
         cache_bytes=settings.worker.cache_bytes,
+        cache_hot_entities=settings.worker.cache_hot_entities,
         observer=observer,
         on_retry=(lambda reason: metrics.batch_retries.labels(reason).inc()) if metrics else None,
     )

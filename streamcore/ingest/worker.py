@@ -103,6 +103,10 @@ class BatchResult:
     """Kafka timestamps of the batch's records (for end-to-end latency)."""
     durable_at: float = 0.0
     """Wall-clock time (``time.time()``) when the batch's state was written."""
+    cache_lookups: dict[str, int] = field(default_factory=dict)
+    """Entity lookups by outcome: ``object``, ``packed`` (unpacked), ``miss`` (read)."""
+    cache_tiers: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """After the batch: (entities, estimated bytes) in the cache, by tier."""
 
 
 class BatchObserver(Protocol):
@@ -132,6 +136,7 @@ class IngestWorker:
         batch_size: int = 5000,
         cache_entities: int = 100_000,
         cache_bytes: int = 0,
+        cache_hot_entities: int | None = None,
         observer: BatchObserver | None = None,
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
@@ -145,7 +150,7 @@ class IngestWorker:
         self.fences = fences
         self.limits = limits or WorkerLimits()
         self.batch_size = batch_size
-        self.cache = EntityCache(cache_entities, cache_bytes)
+        self.cache = EntityCache(cache_entities, cache_bytes, cache_hot_entities)
         self.observer = observer
         self._fenced: dict[Partition, Fence] = {}
         self._committed: dict[Partition, int] = {}
@@ -228,6 +233,11 @@ class IngestWorker:
             if key in entities:
                 first = items[0][0]
                 self.cache.put(key, (first.topic, first.partition), entities[key])
+        cache = self.cache
+        result.cache_tiers = {
+            "object": (len(cache) - cache.packed, cache.bytes - cache.packed_bytes),
+            "packed": (cache.packed, cache.packed_bytes),
+        }
         if self.observer is not None:
             self.observer.batch_done(result, time.perf_counter() - started)
         return result
@@ -337,12 +347,19 @@ class IngestWorker:
     ) -> dict[EntityKey, EntityRecord]:
         found: dict[EntityKey, EntityRecord] = {}
         missing: list[EntityKey] = []
+        unpacked = self.cache.unpacked
         for key in groups:
             cached = self.cache.get(key)
             if cached is None:
                 missing.append(key)
             else:
                 found[key] = cached
+        unpacked = self.cache.unpacked - unpacked
+        result.cache_lookups = {
+            "object": len(found) - unpacked,
+            "packed": unpacked,
+            "miss": len(missing),
+        }
         if missing:
             for key, record in zip(missing, self.store.load(missing), strict=True):
                 found[key] = record

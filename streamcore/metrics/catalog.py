@@ -103,6 +103,22 @@ class Metrics:
             LATENCY_BUCKETS,
         )
 
+        # The worker's entity cache (ingest/cache.py).
+        self.cache_lookups = counter(
+            "streamcore_ingest_cache_lookups_total",
+            "Entity records looked up in the cache, by outcome (object: kept as an object; "
+            "packed: unpacked; miss: read from Cassandra).",
+            ("outcome",),
+        )
+        self.cache_entities = gauge(
+            "streamcore_ingest_cache_entities", "Entity records cached, by tier.", ("tier",)
+        )
+        self.cache_bytes = gauge(
+            "streamcore_ingest_cache_bytes",
+            "Estimated bytes of the cached entity records, by tier.",
+            ("tier",),
+        )
+
         # Cassandra, as seen by this process.
         self.store_seconds = histogram(
             "streamcore_cassandra_operation_duration_seconds",

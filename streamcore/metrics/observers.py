@@ -28,6 +28,7 @@ from prometheus_client import Counter, Histogram
 
 from streamcore.batch.retry import RETRY_REASONS
 from streamcore.control.signing import Refusal
+from streamcore.ingest.cache import CACHE_OUTCOMES
 from streamcore.ingest.worker import BatchResult, StateStore
 from streamcore.metrics.catalog import JOB_OUTCOMES, Metrics
 from streamcore.state.record import EntityRecord
@@ -92,6 +93,8 @@ class IngestMetrics:
         self._m = metrics
         for reason in RETRY_REASONS:
             metrics.batch_retries.labels(reason)
+        for outcome in CACHE_OUTCOMES:
+            metrics.cache_lookups.labels(outcome)
 
     def batch_done(self, result: BatchResult, seconds: float) -> None:
         m = self._m
@@ -101,6 +104,11 @@ class IngestMetrics:
         m.derived_tasks.inc(result.derived)
         for letter in result.dead_letters:
             m.dead_letters.labels(letter.reason).inc()
+        for outcome, count in result.cache_lookups.items():
+            m.cache_lookups.labels(outcome).inc(count)
+        for tier, (entities, size) in result.cache_tiers.items():
+            m.cache_entities.labels(tier).set(entities)
+            m.cache_bytes.labels(tier).set(size)
         m.batch_records.observe(result.records)
         m.batch_seconds.observe(seconds)
         durable_ms = result.durable_at * 1000.0

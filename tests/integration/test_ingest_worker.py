@@ -12,10 +12,12 @@ from support import application, read_topic, running, wait_for
 from streamcore.codec.tasks import DeadLetterCodec, TaskEncoder
 from streamcore.config import load_config
 from streamcore.ingest.hook_runner import NoHooks
+from streamcore.ingest.processor import TaskProcessor
 from streamcore.model.datapoint import DataPoint, DataPointTask, Link
 from streamcore.producer import DataPointProducer
 from streamcore.runtime import Runtime, build_ingest_worker
 from streamcore.settings import Settings
+from streamcore.state.record import EntityRecord
 
 # Recent (open_ports has max_age 30d: older data is refused as expired), whole minutes.
 T0 = (datetime.now(UTC) - timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -198,3 +200,66 @@ def test_derived_tasks_go_round_and_are_applied(
     # Every entity was created once: five ips, then the domain on its first derived task.
     assert sorted(hooks.created, key=str).count(("domain", "example.net")) == 1
     assert len(hooks.created) == len(ips) + 1
+
+
+def test_packed_cache_records_give_the_same_profiles(
+    settings: Settings, app_name: str, keyspace: str
+) -> None:
+    """With no hot tier every cached record is packed after its batch and unpacked by the
+    next: rounds of tasks over the same entities must end in the profiles the processor
+    gives them from scratch in memory, and the packed tier must be what served them."""
+    packed_only = settings.model_copy(
+        update={"worker": settings.worker.model_copy(update={"cache_hot_entities": 0})}
+    )
+    ips = [f"198.51.100.{n}" for n in range(1, 21)]
+    rounds = [
+        [
+            DataPointTask(
+                "ip",
+                ip,
+                [
+                    DataPoint("ip", ip, "hostname", f"r{r}.example"),
+                    DataPoint("ip", ip, "open_ports", 22 + r % 2, at(10 * r), at(10 * r + 5)),
+                    DataPoint("ip", ip, "label", "scanner", at(10 * r), at(10 * r + 5), 0.5),
+                ],
+            )
+            for ip in ips
+        ]
+        for r in range(4)
+    ]
+    with application(packed_only, app_name, keyspace) as runtime:
+        model = runtime.config.model_spec
+        expected: dict[Any, EntityRecord] = {}
+        processor = TaskProcessor(model, NoHooks())
+        for n, sent in enumerate(t for tasks in rounds for t in tasks):
+            task = model.validate_task(sent)
+            record = expected.setdefault(task.eid, EntityRecord("ip", task.eid, str(task.eid)))
+            processor.process(record, task, f"x:0:{n}", datetime.now(UTC))
+        worker = build_ingest_worker(runtime)
+        with running(worker):
+            for r, tasks in enumerate(rounds):
+                send(runtime, tasks)  # each round after the last is durable: a cache hit each
+                wait_for(
+                    lambda r=r: all(
+                        load(runtime, "ip", IPv4Address(ip)).plain("hostname") == f"r{r}.example"
+                        for ip in ips
+                    )
+                )
+        assert worker.cache.hot_entities == 0 and worker.cache.unpacked >= 3 * len(ips)
+        stored = runtime.store().load([("ip", IPv4Address(ip)) for ip in ips])
+
+    def rows(record: EntityRecord) -> dict[str, dict[bytes, tuple[Any, ...]]]:
+        # A plain value's t1 is when it was applied: only the value is compared.
+        return {
+            attr: {
+                key: (row.value, row.v_json, row.t1 if key else None, row.t2, row.c, row.src)
+                for key, row in by_key.items()
+            }
+            for attr, by_key in record.attrs.items()
+        }
+
+    for ip, record in zip(ips, stored, strict=True):
+        want = expected[IPv4Address(ip)]
+        assert rows(record) == rows(want), ip
+        assert len(record.attrs["open_ports"]) == 4  # a row a round, extending the unpacked
+        assert record.ttl_tokens.keys() == want.ttl_tokens.keys()

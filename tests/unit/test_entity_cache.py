@@ -56,3 +56,48 @@ def test_revoked_partitions_leave_with_their_bytes() -> None:
     cache.put(("ip", "b"), ("input", 1), _record("b"))
     cache.drop_partitions([("input", 0)])
     assert len(cache) == 1 and cache.bytes == record_bytes(_record("b"))
+
+
+def test_records_past_the_hot_bound_are_kept_packed_and_come_back_equal() -> None:
+    cache = EntityCache(max_entities=10, max_bytes=10**9, hot_entities=2)
+    for eid in "abcd":
+        cache.put(("ip", eid), PART, _record(eid, rows=3))
+    assert len(cache) == 4 and cache.packed == 2  # a and b, the least recently used
+    back = cache.get(("ip", "a"))
+    assert back is not None and back == _record("a", rows=3) and cache.unpacked == 1
+    assert cache.packed == 2  # a is an object again; c, the least recent of the hot, packed
+    assert cache.get(("ip", "d")) is cache.get(("ip", "d"))  # hot: the same object
+
+
+def test_packed_records_count_their_bytes_and_leave_with_their_partition() -> None:
+    cache = EntityCache(max_entities=10, max_bytes=10**9, hot_entities=0)
+    cache.put(("ip", "a"), ("input", 0), _record("a", rows=20))
+    cache.put(("ip", "b"), ("input", 1), _record("b", rows=20))
+    assert cache.packed == 2 and cache.bytes == cache.packed_bytes
+    assert cache.bytes < 2 * record_bytes(_record("a", rows=20)) / 3  # what packing is for
+    cache.drop_partitions([("input", 0)])
+    assert len(cache) == 1 and cache.get(("ip", "a")) is None
+    cache.drop([("ip", "b")])
+    assert len(cache) == 0 and cache.bytes == 0 and cache.packed_bytes == 0
+
+
+def test_the_bounds_count_both_tiers_and_evict_the_oldest_packed_first() -> None:
+    cache = EntityCache(max_entities=3, max_bytes=0, hot_entities=1)
+    for eid in "abcd":
+        cache.put(("ip", eid), PART, _record(eid))
+    assert len(cache) == 3 and cache.get(("ip", "a")) is None
+    assert all(cache.get(("ip", eid)) is not None for eid in "bcd")
+
+
+def test_a_record_that_cannot_be_packed_is_let_go_not_kept_stale() -> None:
+    cache = EntityCache(max_entities=10, max_bytes=10**9, hot_entities=1)
+    unpicklable = _record("a")
+    unpicklable.attrs["asn"][b"\x00"] = Row(lambda: None, '"x"')
+    cache.put(("ip", "a"), PART, unpicklable)
+    dirty = _record("b")
+    dirty.dirty_rows.add(("asn", b"\x00"))  # never cached so, but never packed either
+    cache.put(("ip", "b"), PART, dirty)
+    cache.put(("ip", "c"), PART, _record("c"))
+    assert cache.unpackable == 1 and len(cache) == 1 and cache.packed == 0
+    assert cache.get(("ip", "a")) is None and cache.get(("ip", "b")) is None
+    assert cache.bytes == record_bytes(_record("c"))

@@ -91,8 +91,19 @@ def test_ingest_metrics_observe_a_batch(metrics: Metrics) -> None:
         dead_letters=[letter],
         timestamps_ms=[1000, 2000, 3000],
         durable_at=4.0,
+        cache_lookups={"object": 1, "packed": 0, "miss": 1},
+        cache_tiers={"object": (10, 85_000), "packed": (40, 60_000)},
     )
-    IngestMetrics(metrics).batch_done(result, 0.25)
+    observer = IngestMetrics(metrics)
+    assert sample(metrics, "streamcore_ingest_cache_lookups_total", outcome="packed") == 0
+    observer.batch_done(result, 0.25)
+    observer.batch_done(
+        BatchResult(cache_lookups={"packed": 2}, cache_tiers={"object": (11, 90_000)}), 0.1
+    )
+    assert sample(metrics, "streamcore_ingest_cache_lookups_total", outcome="object") == 1
+    assert sample(metrics, "streamcore_ingest_cache_lookups_total", outcome="packed") == 2
+    assert sample(metrics, "streamcore_ingest_cache_entities", tier="object") == 11
+    assert sample(metrics, "streamcore_ingest_cache_bytes", tier="packed") == 60_000
     assert sample(metrics, "streamcore_ingest_records_consumed_total") == 3
     assert sample(metrics, "streamcore_ingest_datapoints_applied_total") == 5
     assert sample(metrics, "streamcore_ingest_dead_letters_total", reason="decode") == 1
