@@ -210,6 +210,9 @@ def scrape(port: int) -> dict[str, float]:
             found["load_seconds"] = float(line.rsplit(" ", 1)[1])
         if name in wanted:
             found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+        if name == "streamcore_ingest_cache_lookups_total":
+            outcome = line.split('outcome="')[1].split('"')[0]
+            found[f"cache_{outcome}"] = float(line.rsplit(" ", 1)[1])
     return found
 
 
