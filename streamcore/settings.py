@@ -334,7 +334,7 @@ class WorkerSettings(BaseModel):
         default=20_000,
         ge=0,
         description="Of the cached entity records, how many of the most recently used stay "
-        "objects; the others are kept packed (about a quarter of the memory, unpacked on "
+        "objects; the others are kept packed (about a fifth of the memory, unpacked on "
         "their next use). At least cache_entities: none is packed.",
     )
     consumer_group: str | None = Field(

@@ -20,7 +20,9 @@ RUNNING = re.compile(r"worker \S+ of \S+ running")
 
 def test_workers_sigkilled_mid_stream(fault_app: FaultApp) -> None:
     app = fault_app
-    workers = app.start_workers(2)
+    # Most records kept packed (the cache's packed tier): a partition taken over from a
+    # killed worker must be read from the store, not from what the survivor had packed.
+    workers = app.start_workers(2, {"STREAMCORE_WORKER__CACHE_HOT_ENTITIES": "4"})
     app.send(count=2500, seconds=25)
     app.wait_applied(100)
     for _ in range(6):
