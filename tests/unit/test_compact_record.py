@@ -52,6 +52,7 @@ def test_times_keep_their_zone_and_utc_keeps_the_shared_tzinfo() -> None:
         b"a": Row(1, "1", T0, T0 + timedelta(microseconds=1), 0.5, "src"),
         b"b": Row(2, "2", datetime(2024, 5, 1, 14, tzinfo=plus_two), datetime(2024, 5, 1)),  # noqa: DTZ001 (naive, kept so)
         b"c": Row(3, "3", datetime(1960, 1, 1, tzinfo=UTC), None, None, None),
+        b"d": Row(4, "4", datetime(1, 1, 1, tzinfo=UTC), datetime.max.replace(tzinfo=UTC)),
     }
     record.ttl_tokens["data"] = T0 + timedelta(days=30)
     back = unpack(pack(record))
