@@ -58,7 +58,18 @@ def worker_role(context: RoleContext) -> Role:
     context.creation_hooks = hooks
     context.module_jobs = module_callbacks(context)
     instrument_worker(worker, context.poll_control, context.health, metrics)
-    return Role(worker)
+    cache = worker.cache
+
+    def stopped() -> None:
+        log.info(
+            "ingestion worker stopped: cache %d entities (%d packed), %d unpacked, %d unpackable",
+            len(cache),
+            cache.packed,
+            cache.unpacked,
+            cache.unpackable,
+        )
+
+    return Role(worker, closing=[stopped])
 
 
 def snapshot_role(trigger: bool = True) -> Callable[[RoleContext], Role]:
