@@ -16,6 +16,7 @@ wait for a controller quorum that is already gone).
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import time
@@ -35,7 +36,7 @@ from streamcore.dev.toolchain import Toolchain
 from streamcore.errors import DevServerError
 from streamcore.kafka.health import broker_answers
 from streamcore.settings import CassandraSettings, KafkaSettings
-from streamcore.state.session import cql_answers
+from streamcore.state.session import cql_answers, cql_not_ready
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +130,15 @@ class DevServers:
         self._ready_probes = dict(self._probes)
         """What ``up`` waits for: in a cluster, a Cassandra node that also sees the whole
         ring and agrees with it on the schema (its plain probe only says it answers)."""
+        self._not_ready_reasons: dict[str, Callable[[], str | None]] = {}
+        """What a start-up timeout reports besides the log: why the probe still says no."""
         cassandra_settings = self.cassandra_settings()
         for cassandra in cassandra_files:
             own_cql = cassandra_settings.model_copy(update={"contact_points": [cassandra.host]})
+            ring_peers = s.nodes - 1 if s.nodes > 1 else None
+            self._not_ready_reasons[cassandra.name] = functools.partial(
+                cql_not_ready, own_cql, 5.0, s.nodes > 1, ring_peers
+            )
             self._probes[cassandra.name] = _cassandra_probe(own_cql, s.nodes > 1)
             self._ready_probes[cassandra.name] = (
                 _cassandra_probe(own_cql, True, ring_peers=s.nodes - 1)
@@ -319,8 +326,11 @@ class DevServers:
                     f"{name} exited during start-up; last log lines:\n{process.tail(40)}"
                 )
             if time.monotonic() > deadline:
+                reason = self._not_ready_reasons.get(name, lambda: None)()
+                why = f" ({reason})" if reason else ""
                 raise DevServerError(
-                    f"{name} not ready after {timeout:.0f} s; last log lines:\n{process.tail(40)}"
+                    f"{name} not ready after {timeout:.0f} s{why}; "
+                    f"last log lines:\n{process.tail(40)}"
                 )
             time.sleep(0.3)
 

@@ -178,6 +178,16 @@ def cql_answers(
     with every one of them on the schema version. A node answers CQL before its ring has
     formed: DDL it coordinates then sees a one-node datacenter and reaches no peer.
     """
+    return cql_not_ready(settings, timeout, pinned, ring_peers) is None
+
+
+def cql_not_ready(
+    settings: CassandraSettings,
+    timeout: float = 2.0,
+    pinned: bool = False,
+    ring_peers: int | None = None,
+) -> str | None:
+    """Why ``cql_answers`` is False (None when it is True): what a start-up timeout reports."""
     driver_log = logging.getLogger("cassandra")
     level = driver_log.level
     driver_log.setLevel(logging.CRITICAL)
@@ -194,22 +204,31 @@ def cql_answers(
         except Exception:
             cluster.shutdown()
             raise
-    except (NoHostAvailable, OSError):
-        return False
+    except (NoHostAvailable, OSError) as exc:
+        return f"no CQL connection: {exc}"
     finally:
         driver_log.setLevel(level)
     try:
         local = session.execute("SELECT schema_version FROM system.local").one()
         if local is None:
-            return False
+            return "system.local is empty"
         if ring_peers is None:
-            return True
+            return None
         peers = list(session.execute("SELECT peer, tokens, schema_version FROM system.peers"))
-        return len(peers) == ring_peers and all(
+        if len(peers) == ring_peers and all(
             peer.tokens and peer.schema_version == local.schema_version for peer in peers
+        ):
+            return None
+        seen = ", ".join(
+            f"{peer.peer} ({len(peer.tokens or ())} tokens, schema {peer.schema_version})"
+            for peer in peers
         )
-    except Exception:
-        return False
+        return (
+            f"schema {local.schema_version}; {len(peers)} of {ring_peers} peers known: "
+            f"{seen or 'none'}"
+        )
+    except Exception as exc:
+        return f"query failed: {type(exc).__name__}: {exc}"
     finally:
         session.cluster.shutdown()
 

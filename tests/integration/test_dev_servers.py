@@ -10,7 +10,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamcore.dev import DevServers
 from streamcore.settings import Settings
-from streamcore.state.session import cql_answers
+from streamcore.state.session import cql_answers, cql_not_ready
 
 
 def test_record_round_trips_through_the_broker(settings: Settings, app_name: str) -> None:
@@ -66,3 +66,5 @@ def test_a_node_is_ready_for_a_ring_only_when_it_sees_every_peer(settings: Setti
     assert cql_answers(settings.cassandra, pinned=True)
     assert cql_answers(settings.cassandra, pinned=True, ring_peers=0)
     assert not cql_answers(settings.cassandra, pinned=True, ring_peers=2)
+    reason = cql_not_ready(settings.cassandra, pinned=True, ring_peers=2)
+    assert reason is not None and "0 of 2 peers known: none" in reason
