@@ -326,7 +326,7 @@ class DevServers:
                     f"{name} exited during start-up; last log lines:\n{process.tail(40)}"
                 )
             if time.monotonic() > deadline:
-                reason = self._not_ready_reasons.get(name, lambda: None)()
+                reason = self.not_ready(name)
                 why = f" ({reason})" if reason else ""
                 raise DevServerError(
                     f"{name} not ready after {timeout:.0f} s{why}; "
@@ -381,6 +381,12 @@ class DevServers:
         """Start ``name`` again (stopping it first if it runs) and wait until it answers."""
         self.process(name).stop(timeout=60.0)
         return self.up((name,), timeout=timeout)[0]
+
+    def not_ready(self, name: str) -> str | None:
+        """Why Cassandra node ``name`` would not pass ``up``'s ring probe now (None: it would;
+        always None for a broker)."""
+        reason = self._not_ready_reasons.get(name)
+        return reason() if reason is not None else None
 
     def logs(self, name: str, lines: int) -> str:
         return self.process(name).tail(lines)

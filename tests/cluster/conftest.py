@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,7 +151,27 @@ def healthy_cluster(cluster_servers: DevServers) -> Iterator[DevServers]:
     yield cluster_servers
     for name in cluster_servers.names:
         cluster_servers.resume(name)
-    cluster_servers.up(timeout=240)
+    try:
+        cluster_servers.up(timeout=240)
+    except DevServerError as exc:
+        _heal_ring(cluster_servers, exc)
+
+
+def _heal_ring(servers: DevServers, failure: DevServerError) -> None:
+    """Restart each Cassandra node that still disagrees with its ring, once, and warn.
+
+    Seen once in CI (of many runs): after a node's kill and restart, a node that was never
+    down answered CQL for 4 minutes while still not agreeing with its peers on the ring or
+    schema (its log idle, hints delivered). A restart makes it read both again. The warning
+    carries the probe's reason, for the next time it happens.
+    """
+    stuck = [name for name in servers.names if servers.not_ready(name) is not None]
+    if not stuck:
+        raise failure
+    for name in stuck:
+        warnings.warn(f"healing {name} by a restart: {servers.not_ready(name)}", stacklevel=1)
+        servers.restart(name, timeout=240)
+    servers.up(timeout=240)
 
 
 @pytest.fixture

@@ -58,6 +58,7 @@ def test_up_again_reuses_the_running_servers(dev_servers: DevServers) -> None:
     assert all(s.ready for s in after)
     assert not any(s.started_here for s in after)
     assert {s.name: s.pid for s in after} == before
+    assert all(dev_servers.not_ready(name) is None for name in dev_servers.names)
 
 
 def test_a_node_is_ready_for_a_ring_only_when_it_sees_every_peer(settings: Settings) -> None:
