@@ -119,8 +119,7 @@ class CassandraServerFiles:
                 }
             ],
             "endpoint_snitch": "SimpleSnitch",
-            "commitlog_sync": "periodic",
-            "commitlog_sync_period": "10000ms",
+            "commitlog_sync": s.cassandra_commitlog_sync,
             "data_file_directories": [str(data / "data")],
             "commitlog_directory": str(data / "commitlog"),
             "saved_caches_directory": str(data / "saved_caches"),
@@ -135,6 +134,8 @@ class CassandraServerFiles:
             "batch_size_fail_threshold": "1MiB",
             "unlogged_batch_across_partitions_warn_threshold": 100,
         }
+        if s.cassandra_commitlog_sync == "periodic":
+            config["commitlog_sync_period"] = "10000ms"
         if self.node is not None:
             config.update(
                 {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +93,12 @@ class DevSettings(BaseSettings):
     cassandra_storage_port: int = 17000
     cassandra_jmx_port: int = 17199
     cassandra_heap: str = "1G"
+    cassandra_commitlog_sync: Literal["batch", "periodic"] = "batch"
+    """``batch``: a write is acknowledged once its commit log entry is on disk, so a
+    Cassandra crash loses nothing acknowledged (the worker commits Kafka offsets on those
+    acknowledgements). ``periodic`` (Cassandra's default, 10 s) acknowledges first: a
+    SIGKILLed single node lost its last ~50 acknowledged writes here, which only replicas
+    on other nodes cover (see README, Operations)."""
 
     registry: bool = Field(
         default=False,

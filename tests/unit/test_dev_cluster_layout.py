@@ -91,6 +91,24 @@ def test_cassandra_nodes_share_a_seed_and_split_the_ring(tmp_path: Path) -> None
     assert ring_token(2, 3) - ring_token(1, 3) == ring_token(3, 3) - ring_token(2, 3)
 
 
+def test_cassandra_acknowledges_a_write_once_its_commit_log_entry_is_synced(
+    tmp_path: Path,
+) -> None:
+    def commit_log(**values: object) -> dict[str, object]:
+        settings = _settings(tmp_path, **values)
+        files = CassandraServerFiles(settings, Toolchain(settings))
+        files.write_config()
+        config = yaml.safe_load(files.yaml.read_text())
+        return {k: v for k, v in config.items() if k.startswith("commitlog_sync")}
+
+    # The sync period belongs to periodic mode only (batch mode with one is refused).
+    assert commit_log() == {"commitlog_sync": "batch"}
+    assert commit_log(cassandra_commitlog_sync="periodic") == {
+        "commitlog_sync": "periodic",
+        "commitlog_sync_period": "10000ms",
+    }
+
+
 def test_each_cassandra_node_has_its_own_jmx_port(tmp_path: Path) -> None:
     settings = _settings(tmp_path, nodes=3)
     ports = {settings.cassandra_jmx_port_of(node) for node in (1, 2, 3)}
