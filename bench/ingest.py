@@ -65,6 +65,21 @@ def server_pids(settings: Any) -> dict[str, int]:
     return pids
 
 
+def commit_log_mode(settings: Any) -> str:
+    """Cassandra's ``commitlog_sync`` as the server reports it: ``batch`` writes cost a
+    sync before their acknowledgement, which moves both the limit and the worker."""
+    from streamcore.state.session import open_session
+
+    session = open_session(settings.cassandra)
+    try:
+        row = session.execute(
+            "SELECT value FROM system_views.settings WHERE name = 'commitlog_sync'"
+        ).one()
+    finally:
+        session.cluster.shutdown()
+    return str(row.value) if row is not None else "unknown"
+
+
 def fresh_run(base: Any, messages: list[tuple[bytes, bytes]]) -> tuple[str, Any]:
     """A new app name with its topics holding ``messages``, and settings with a new keyspace."""
     from confluent_kafka import Producer
@@ -385,7 +400,8 @@ def main() -> int:
     pids = server_pids(base)
     print(
         f"load {args.load}: {len(messages)} tasks, {dps} data-points, {entities} distinct "
-        f"entities, worker cache {cache or 'default'}; servers {pids}"
+        f"entities, worker cache {cache or 'default'}; servers {pids}, Cassandra "
+        f"commitlog_sync {commit_log_mode(base)}"
     )
     systems = {"A": args.base, "B": args.candidate} if args.base else {"B": args.candidate}
     results: dict[str, list[Any]] = {"limit": [], **{name: [] for name in systems}}

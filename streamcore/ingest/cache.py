@@ -34,6 +34,10 @@ CACHE_OUTCOMES = ("object", "packed", "miss")
 RECORD_BYTES = 1500
 ATTR_BYTES = 250
 ROW_BYTES = 370
+SETTLED_BYTES = 250
+"""An aggregated attribute's merge memo (``SettledRows``, two lists), beyond its rows'
+``SETTLED_ROW_BYTES``: a pointer to each row and to its key."""
+SETTLED_ROW_BYTES = 16
 PACKED_ENTRY_BYTES = 250
 """A packed record beyond its bytes: the bytes object, its key and the cache's entry."""
 
@@ -45,6 +49,8 @@ def record_bytes(record: EntityRecord) -> int:
         size += ATTR_BYTES + ROW_BYTES * len(rows)
         for row in rows.values():
             size += 2 * len(row.v_json)
+    for settled in record.settled.values():
+        size += SETTLED_BYTES + SETTLED_ROW_BYTES * len(settled.keys)
     return size
 
 

@@ -34,7 +34,7 @@ from streamcore.model.spec import (
     history_max_age,
 )
 from streamcore.state.encoding import dumps
-from streamcore.state.record import PLAIN_KEY, EntityRecord, Row
+from streamcore.state.record import PLAIN_KEY, EntityRecord, Row, SettledRows
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TIME_FLOOR = datetime.min.replace(tzinfo=UTC)
@@ -143,12 +143,17 @@ def apply_observations(
             if existing is None or existing.c != point.c:
                 record.put(attr, key, point.row())
     else:
-        merged = aggregate_on_equal(
-            stored_rows(rows) + new, params.pre_validity, params.post_validity, spec.multi_value
+        _aggregate_into(
+            record,
+            attr,
+            new,
+            pre=params.pre_validity,
+            post=params.post_validity,
+            multi_value=spec.multi_value,
         )
-        _replace_rows(record, attr, merged)
     if max_items is not None and len(rows) > max_items:
         _keep_newest(record, attr, max_items)
+        record.settled.pop(attr, None)
 
 
 @dataclass(slots=True)
@@ -204,8 +209,26 @@ def aggregate_on_equal(
     confidences merged into it in this pass.
     """
     built: list[tuple[HistoryRow, float, int]] = []  # (row, sum of c, merged count)
-    open_rows: dict[str, int] = {}  # value -> index in built, of the row being built
-    for point in sorted(history, key=lambda p: (p.t1, p.v_json)):
+    _fold(sorted(history, key=_order), built, {}, pre=pre, post=post, multi_value=multi_value)
+    return _finish(built)
+
+
+def _order(point: HistoryRow) -> tuple[datetime, str]:
+    return (point.t1, point.v_json)
+
+
+def _fold(
+    points: list[HistoryRow],
+    built: list[tuple[HistoryRow, float, int]],
+    open_rows: dict[str, int],
+    *,
+    pre: timedelta,
+    post: timedelta,
+    multi_value: bool,
+) -> None:
+    """``aggregate_on_equal``'s pass over ``points`` (sorted), from the state ``built`` and
+    ``open_rows`` (value -> index in ``built`` of the row being built) leave it in."""
+    for point in points:
         index = open_rows.get(point.v_json)
         if index is not None:
             row, total, count = built[index]
@@ -219,6 +242,9 @@ def aggregate_on_equal(
             open_rows.clear()
         open_rows[point.v_json] = len(built)
         built.append((point, point.c, 1))
+
+
+def _finish(built: list[tuple[HistoryRow, float, int]]) -> list[HistoryRow]:
     for row, total, count in built:
         if count > 1:
             row.c = total / count
@@ -226,22 +252,116 @@ def aggregate_on_equal(
     return [row for row, _, _ in built]
 
 
-def _replace_rows(record: EntityRecord, attr: str, merged: list[HistoryRow]) -> None:
-    """Make the attribute's rows ``merged``: rows kept as they were are not written again;
-    a merged row is keyed by its start and value (so extending it forward rewrites one
-    row), or also by its end when another row of ``merged`` already has that key."""
+def _aggregate_into(
+    record: EntityRecord,
+    attr: str,
+    new: list[HistoryRow],
+    *,
+    pre: timedelta,
+    post: timedelta,
+    multi_value: bool,
+) -> None:
+    """``aggregate_on_equal`` over the attribute's rows and ``new``, written back.
+
+    Every pass leaves the rows in its order (``record.settled``), and a pass's output passes
+    through another unchanged (no two of its rows would merge). So while that order still
+    holds, the rows before the first new point stay as they are, and only the rows being
+    built there (single value: the last one; multi-value: the last one of each new point's
+    value) and the rows after it go through the pass again: the same result as a pass over
+    every row (a property test compares them), at the cost of the history's tail.
+    """
     rows = record.rows(attr)
+    settled = record.settled.get(attr)
+    if settled is None or not settled.holds(rows):
+        merged = aggregate_on_equal(stored_rows(rows) + new, pre, post, multi_value)
+        kept = {point.key for point in merged if point.key is not None}
+        for key in [key for key in rows if key not in kept]:
+            record.remove(attr, key)
+        keys = [_written(record, attr, point) for point in merged]
+        record.settled[attr] = SettledRows(keys, [rows[key] for key in keys])
+        return
+    first = min(new, key=_order)
+    start = _first_after(settled.rows, first.t1, first.v_json)
+    seeds = _open_rows_before(settled.rows, start, new, multi_value)
+    built: list[tuple[HistoryRow, float, int]] = []
+    open_rows: dict[str, int] = {}
+    for index in seeds:
+        point = _history_row(settled.keys[index], settled.rows[index])
+        open_rows[point.v_json] = len(built)
+        built.append((point, point.c, 1))
+    tail = [_history_row(settled.keys[i], settled.rows[i]) for i in range(start, len(rows))]
+    points = sorted(tail + new, key=_order)
+    _fold(points, built, open_rows, pre=pre, post=post, multi_value=multi_value)
+    merged = _finish(built)
     kept = {point.key for point in merged if point.key is not None}
-    for key in [key for key in rows if key not in kept]:
-        record.remove(attr, key)
-    for point in merged:
-        if point.key is not None:
-            continue
-        key = interval_key(point.t1, None, point.v_json)
-        if key in kept:
-            key = interval_key(point.t1, point.t2, point.v_json)
-        kept.add(key)
-        record.put(attr, key, point.row())
+    for index in seeds:
+        if settled.keys[index] not in kept:
+            record.remove(attr, settled.keys[index])
+    for key in settled.keys[start:]:
+        if key not in kept:
+            record.remove(attr, key)
+    keys = settled.keys[:start]
+    for index, point in zip(seeds, merged, strict=False):
+        keys[index] = _written(record, attr, point)
+    keys.extend(_written(record, attr, point) for point in merged[len(seeds) :])
+    record.settled[attr] = SettledRows(keys, [rows[key] for key in keys])
+
+
+def _first_after(rows: list[Row], t1: datetime, v_json: str) -> int:
+    """The index of the first of ``rows`` (in pass order) that a point at ``t1`` with
+    ``v_json`` sorts before: a stored row sorts before an equal new point, as in a pass
+    over ``stored_rows(...) + new``."""
+    low, high = 0, len(rows)
+    while low < high:
+        middle = (low + high) // 2
+        row = rows[middle]
+        assert row.t1 is not None
+        if row.t1 > t1 or (row.t1 == t1 and row.v_json > v_json):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _open_rows_before(
+    rows: list[Row], start: int, new: list[HistoryRow], multi_value: bool
+) -> list[int]:
+    """Indexes of the rows a pass would still be building at ``start``, among those new
+    points can join (ascending): single value, the last row; multi-value, the last row of
+    each new point's value (a row of another value joins none of them now either)."""
+    if start == 0:
+        return []
+    if not multi_value:
+        return [start - 1]
+    wanted = {point.v_json for point in new}
+    found: list[int] = []
+    index = start - 1
+    while index >= 0 and wanted:
+        v_json = rows[index].v_json
+        if v_json in wanted:
+            wanted.discard(v_json)
+            found.append(index)
+        index -= 1
+    found.reverse()
+    return found
+
+
+def _history_row(key: bytes, row: Row) -> HistoryRow:
+    assert row.t1 is not None and row.t2 is not None
+    return HistoryRow(row.value, row.v_json, row.t1, row.t2, _c(row.c), row.src, key)
+
+
+def _written(record: EntityRecord, attr: str, point: HistoryRow) -> bytes:
+    """The key of a merged row, put first if it changed: keyed by its start and value (so
+    extending it forward rewrites one row), or also by its end when another row already
+    has that key."""
+    if point.key is not None:
+        return point.key
+    key = interval_key(point.t1, None, point.v_json)
+    if key in record.rows(attr):
+        key = interval_key(point.t1, point.t2, point.v_json)
+    record.put(attr, key, point.row())
+    return key
 
 
 def _keep_newest(record: EntityRecord, attr: str, limit: int) -> None:

@@ -27,6 +27,23 @@ class Row:
     src: str | None = None
 
 
+@dataclass(slots=True)
+class SettledRows:
+    """An aggregated attribute's rows in the order of DP³'s aggregation pass, as the last
+    pass left them (``state/merge.py``), so the next pass can start where its data-points
+    land instead of at the first row. Trusted only while ``holds``: a row put, removed or
+    read again since is another object, and the next pass goes over every row again."""
+
+    keys: list[bytes]
+    rows: list[Row]
+
+    def holds(self, rows: dict[bytes, Row]) -> bool:
+        if len(rows) != len(self.keys):
+            return False
+        get = rows.get
+        return all(get(key) is row for key, row in zip(self.keys, self.rows, strict=True))
+
+
 @dataclass(frozen=True, slots=True)
 class QuarantinedRow:
     """A stored row that could not be read back: kept out of the record, reported, and
@@ -64,6 +81,9 @@ class EntityRecord:
     dropped_links: list[tuple[str, str, str]] = field(default_factory=list)
     """Links the entity no longer has (attribute, type, stored id): deleted, replaced or
     removed; the store removes them from the link index (``state/links.py``)."""
+    settled: dict[str, SettledRows] = field(default_factory=dict, compare=False, repr=False)
+    """Aggregated attributes' rows in aggregation order (``SettledRows``): memory only,
+    never stored or packed, not part of what the record holds."""
 
     def rows(self, attr: str) -> dict[bytes, Row]:
         return self.attrs.setdefault(attr, {})
@@ -84,6 +104,7 @@ class EntityRecord:
     def clear(self) -> None:
         """Forget everything (entity deleted); the store drops the partition."""
         self.attrs.clear()
+        self.settled.clear()
         self.ttl_tokens.clear()
         self.dirty_rows.clear()
         self.exists = False
