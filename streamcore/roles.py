@@ -35,6 +35,7 @@ from streamcore.runtime import (
 )
 from streamcore.schedule.local import LocalJobs, local_module_jobs
 from streamcore.snapshot.worker import worker_stats
+from streamcore.state.durability import check_commit_log
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def worker_role(context: RoleContext) -> Role:
     are assigned."""
     settings, metrics = context.settings, context.metrics
     log.info("ingestion worker: %s", native.status.reason)
+    cassandra = settings.cassandra
+    check_commit_log(context.runtime.session, cassandra.keyspace, cassandra.local_dc)
     budget, failures = hook_supervision(settings)
     hooks = context.loaded.registrar.ingestion_hooks(HookMetrics(metrics), budget, failures)
     watch_hooks(context.health, budget, settings)
