@@ -66,18 +66,16 @@ def server_pids(settings: Any) -> dict[str, int]:
 
 
 def commit_log_mode(settings: Any) -> str:
-    """Cassandra's ``commitlog_sync`` as the server reports it: ``batch`` writes cost a
-    sync before their acknowledgement, which moves both the limit and the worker."""
+    """Cassandra's ``commitlog_sync``: ``batch`` writes cost a sync before their
+    acknowledgement, which moves both the limit and the worker."""
+    from streamcore.state import durability
     from streamcore.state.session import open_session
 
     session = open_session(settings.cassandra)
     try:
-        row = session.execute(
-            "SELECT value FROM system_views.settings WHERE name = 'commitlog_sync'"
-        ).one()
+        return durability.commit_log_mode(session) or "unknown"
     finally:
         session.cluster.shutdown()
-    return str(row.value) if row is not None else "unknown"
 
 
 def fresh_run(base: Any, messages: list[tuple[bytes, bytes]]) -> tuple[str, Any]:

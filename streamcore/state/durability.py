@@ -43,21 +43,32 @@ def commit_log_risk(mode: str | None, keyspace: str, replica_count: int) -> str 
     )
 
 
-def check_commit_log(session: Any, keyspace: str, local_dc: str | None) -> str | None:
-    """Ask the node the session reaches (the setting is per node) and warn on a risk.
-
-    Best effort: a Cassandra without the ``system_views`` tables (before 4.0, or a managed
-    service hiding them) is not a reason to refuse to start.
-    """
+def commit_log_mode(session: Any) -> str | None:
+    """``commitlog_sync`` as the node the session reaches reports it (the setting is per
+    node); None where the ``system_views`` tables are missing (before 4.0, or a managed
+    service hiding them)."""
     try:
         row = session.execute(SETTING_QUERY).one()
-        found = session.execute(REPLICATION_QUERY, (keyspace,)).one()
     except Exception as exc:
         log.debug("commit log mode unknown: %s", exc)
         return None
-    if row is None or found is None:
+    return None if row is None else str(row.value)
+
+
+def check_commit_log(session: Any, keyspace: str, local_dc: str | None) -> str | None:
+    """Warn on a risk. Best effort: a mode or replication that can't be read is not a
+    reason to refuse to start."""
+    mode = commit_log_mode(session)
+    if mode is None:
         return None
-    risk = commit_log_risk(str(row.value), keyspace, replicas(dict(found.replication), local_dc))
+    try:
+        found = session.execute(REPLICATION_QUERY, (keyspace,)).one()
+    except Exception as exc:
+        log.debug("replication of %s unknown: %s", keyspace, exc)
+        return None
+    if found is None:
+        return None
+    risk = commit_log_risk(mode, keyspace, replicas(dict(found.replication), local_dc))
     if risk is not None:
         log.warning("%s", risk)
     return risk

@@ -179,7 +179,7 @@ class HistoryRow:
 def stored_rows(rows: dict[bytes, Row]) -> list[HistoryRow]:
     """An attribute's stored rows, ready for ``aggregate_on_equal`` (in key order: start)."""
     return [
-        HistoryRow(row.value, row.v_json, row.t1, row.t2, _c(row.c), row.src, key)
+        _history_row(key, row)
         for key, row in rows.items()
         if row.t1 is not None and row.t2 is not None
     ]
