@@ -38,6 +38,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +220,11 @@ def scrape(port: int) -> dict[str, float]:
     found: dict[str, float] = {}
     for line in text.splitlines():
         name = line.split("{")[0].split(" ")[0]
-        if name == "streamcore_cassandra_operation_duration_seconds_sum" and "load" in line:
-            found["load_seconds"] = float(line.rsplit(" ", 1)[1])
+        if name == "streamcore_cassandra_operation_duration_seconds_sum":
+            operation = line.split('operation="')[1].split('"')[0]
+            found[f"{operation}_seconds"] = float(line.rsplit(" ", 1)[1])
+        if name == "streamcore_ingest_batch_duration_seconds_sum":
+            found["batch_seconds"] = float(line.rsplit(" ", 1)[1])
         if name in wanted:
             found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
         if name == "streamcore_ingest_cache_lookups_total":
@@ -328,10 +332,38 @@ def report(results: dict[str, list[dict[str, Any]]], dps: int, entities: int) ->
             f"{system:<6} entity reads (the worker's load seconds / distinct entities): "
             f"{spread(loads)} µs per entity"
         )
+        print(f"{system:<6} worker's wall time: {_wall_shares(runs)}")
         print(
             f"{system:<6} worker peak RSS {spread([r['rss_kib'] / 1024 for r in runs])} MiB; "
             f"metrics: {runs[-1]['metrics']}"
         )
+
+
+def _wall_shares(runs: list[dict[str, Any]]) -> str:
+    """Where the worker's run went, by its own timers: entity reads, state writes, the rest
+    of its batches (decode, apply, the Kafka transaction), and outside batches (polls)."""
+
+    def share(part: Callable[[dict[str, float]], float]) -> str:
+        return spread([part(r["metrics"]) / r["seconds"] * 100 for r in runs], ".0f") + "%"
+
+    def reads(m: dict[str, float]) -> float:
+        return m.get("load_seconds", 0.0)
+
+    def writes(m: dict[str, float]) -> float:
+        return m.get("write_seconds", 0.0)
+
+    def batches(m: dict[str, float]) -> float:
+        return m.get("batch_seconds", 0.0)
+
+    seconds = [r["seconds"] for r in runs]
+    outside = [
+        max(0.0, s - batches(r["metrics"])) / s * 100 for r, s in zip(runs, seconds, strict=True)
+    ]
+    return (
+        f"entity reads {share(reads)}, state writes {share(writes)}, rest of batches "
+        f"{share(lambda m: batches(m) - reads(m) - writes(m))}, outside batches "
+        f"{spread(outside, '.0f')}%"
+    )
 
 
 def _cpu_line(system: str, cpus: list[dict[str, float]]) -> None:
