@@ -97,8 +97,8 @@ class DevSettings(BaseSettings):
     """``batch``: a write is acknowledged once its commit log entry is on disk, so a
     Cassandra crash loses nothing acknowledged (the worker commits Kafka offsets on those
     acknowledgements). ``periodic`` (Cassandra's default, 10 s) acknowledges first: a
-    SIGKILLed single node lost its last ~50 acknowledged writes here, which only replicas
-    on other nodes cover (see README, Operations)."""
+    SIGKILLed single node lost its last 48-108 acknowledged writes in our runs, which only
+    replicas on other nodes cover (see README, Operations)."""
 
     registry: bool = Field(
         default=False,
