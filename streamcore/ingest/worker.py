@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from streamcore.batch.gc_policy import use_batch_gc
+from streamcore.batch.gc_policy import BatchCollector, use_batch_gc
 from streamcore.batch.retry import RetryPolicy
 from streamcore.errors import (
     DataPointError,
@@ -169,6 +169,7 @@ class IngestWorker:
         """When a batch last completed or a poll found nothing to do (liveness)."""
         self.between_batches: list[Callable[[], None]] = []
         """Run on the worker's thread between batches (control actions, housekeeping)."""
+        self.collector = BatchCollector()
 
     def run(self) -> None:
         """Poll and process until ``stop()``; then leave the group cleanly."""
@@ -195,7 +196,7 @@ class IngestWorker:
         """The batch, with transient failures retried (``RetryPolicy``); None when it must
         be polled again (rewound, nothing committed)."""
         try:
-            return self.retry.run(lambda: self.process_batch(records))
+            return self.retry.run(lambda: self._collected(records))
         except TransactionFailed as exc:
             self.consumer.rewind(first_offsets(records))
             if exc.fatal:
@@ -205,6 +206,12 @@ class IngestWorker:
         except TransientError:  # only when stopping: leave it for the next owner
             self.consumer.rewind(first_offsets(records))
             return None
+
+    def _collected(self, records: list[InputRecord]) -> BatchResult:
+        """``process_batch`` without the cyclic collector; it runs once the batch's objects
+        are freed (``BatchCollector``)."""
+        with self.collector.batch():
+            return self.process_batch(records)
 
     def process_batch(self, records: list[InputRecord]) -> BatchResult:
         started = time.perf_counter()
