@@ -90,6 +90,37 @@ def test_the_whole_heap_is_collected_once_full_seconds_have_passed() -> None:
     assert full_collections() == before + 1  # the next one is due at 120 s
 
 
+class Timeline:
+    """A clock that returns the given times in turn (so a collection can "take" time)."""
+
+    def __init__(self, *times: float) -> None:
+        self.times = list(times)
+
+    def __call__(self) -> float:
+        return self.times.pop(0)
+
+
+def test_a_slow_full_collection_makes_the_next_one_wait_longer() -> None:
+    # created at 0; a batch at 60 s runs a full collection that takes 5 s (ends at 65):
+    # at most 1% of the time, so the next one is due 500 s later, at 565.
+    clock = Timeline(0.0, 60.0, 65.0, 400.0, 565.0, 565.5, 626.0, 626.1)
+    collector = BatchCollector(full_seconds=60.0, full_share=0.01, clock=clock)
+    before = full_collections()
+    with collector.batch():
+        pass
+    assert full_collections() == before + 1
+    with collector.batch():  # at 400 s: 335 s after the last one
+        pass
+    assert full_collections() == before + 1
+    with collector.batch():  # at 565 s; this one is quick (0.5 s): back to every 60 s
+        pass
+    assert full_collections() == before + 2
+    with collector.batch():  # at 626 s
+        pass
+    assert full_collections() == before + 3
+    assert clock.times == []
+
+
 def test_a_collector_its_owner_turned_off_stays_off() -> None:
     gc.disable()
     collector = BatchCollector(full_seconds=0.0)
