@@ -39,6 +39,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ def run_worker(
         wait_ready(port, process)
         spy = None if profile is None else py_spy(process.pid, profile)
         before, started = cpu_of(pids), time.perf_counter()
-        ended, after = wait_until_caught_up(settings, app, pids, process)
+        ended, after = wait_until_caught_up(settings, app, pids, partial(_exited, process, app))
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
@@ -181,6 +182,12 @@ def run_worker(
         "load": load_average(),
         "metrics": metrics,
     }
+
+
+def _exited(process: subprocess.Popen[bytes], app: str) -> str | None:
+    if process.poll() is None:
+        return None
+    return f"the worker exited ({process.returncode}): /tmp/bench-ingest-{app}.log"
 
 
 def py_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
@@ -234,10 +241,10 @@ def scrape(port: int) -> dict[str, float]:
 
 
 def wait_until_caught_up(
-    settings: Any, app: str, pids: dict[str, int], process: subprocess.Popen[bytes]
+    settings: Any, app: str, pids: dict[str, int], ended: Callable[[], str | None]
 ) -> tuple[float, dict[str, float]]:
     """When the group's committed offsets reached the ends and then stayed for 2 s, and the
-    processes' CPU at that moment."""
+    processes' CPU at that moment. ``ended`` says why the worker stopped early, or None."""
     from confluent_kafka import Consumer, TopicPartition
 
     topic = settings.topics.name("input", app)
@@ -248,10 +255,9 @@ def wait_until_caught_up(
     try:
         while True:
             time.sleep(0.1)
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"the worker exited ({process.returncode}): /tmp/bench-ingest-{app}.log"
-                )
+            why = ended()
+            if why is not None:
+                raise SystemExit(why)
             now, cpu = time.perf_counter(), cpu_of(pids)
             committed = probe.committed(partitions, timeout=10)
             ends = [probe.get_watermark_offsets(p, timeout=10)[1] for p in partitions]

@@ -30,13 +30,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import (  # noqa: E402 (bench/ingest.py: the shared load and clock)
-    CONFIG,
-    make_load,
-    wait_until_caught_up,
-)
+from ingest import wait_until_caught_up  # noqa: E402 (bench/ingest.py: the shared clock)
+from ingest_load import bench_load  # noqa: E402 (and its load)
 
 from streamcore.config import load_config  # noqa: E402
+from streamcore.config.samples import EXAMPLE_CONFIG_DIR as CONFIG  # noqa: E402
 from streamcore.settings import Settings, TopicSettings  # noqa: E402
 
 
@@ -104,7 +102,9 @@ def run_once(settings: Settings, app_name: str, metrics_on: bool) -> float:
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
-        finished = wait_until_caught_up(settings, app_name, runtime.consumer_group())
+        finished, _ = wait_until_caught_up(
+            settings, app_name, {}, lambda: None if thread.is_alive() else "the worker stopped"
+        )
     finally:
         stop_scraping.set()
         worker.stop()
@@ -128,7 +128,7 @@ def main() -> int:
     from streamcore.state.session import open_session
 
     base = Settings().model_copy(update={"topics": TopicSettings(partitions=args.partitions)})
-    tasks = make_load(args.entities, args.tasks_per_entity, args.dps_per_task)
+    tasks = bench_load(args.entities, args.tasks_per_entity, args.dps_per_task)
     data_points = sum(len(t.data_points) for t in tasks)
     print(f"load: {len(tasks)} tasks, {data_points} data-points, {args.entities} entities")
     session = open_session(base.cassandra)
