@@ -31,6 +31,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import queue
 import signal
 import statistics
 import subprocess
@@ -285,11 +286,26 @@ def run_limit(base: Any, app: str, settings: Any, messages: list[Any], pids: dic
     ]
     results = []
     for target, args in runs:
-        process = ctx.Process(target=target, args=args)
+        process = ctx.Process(target=target, args=args, name=target.__name__)
         process.start()
-        results.append(out.get(timeout=1800))
+        results.append(_result_of(process, out))
         process.join(60)
     return results
+
+
+def _result_of(process: Any, out: Any, timeout: float = 1800.0) -> Any:
+    """The child's result; a child that died without one ends the bench (instead of
+    leaving it waiting for the whole timeout)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return out.get(timeout=1.0)
+        except queue.Empty:
+            if not process.is_alive() and out.empty():
+                raise SystemExit(
+                    f"{process.name} exited ({process.exitcode}) without a result"
+                ) from None
+    raise SystemExit(f"{process.name} gave no result in {timeout:.0f} s")
 
 
 def spread(values: list[float], fmt: str = ",.0f") -> str:
