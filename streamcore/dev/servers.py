@@ -20,6 +20,7 @@ import functools
 import logging
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from streamcore.dev.toolchain import Toolchain
 from streamcore.errors import DevServerError
 from streamcore.kafka.health import broker_answers
 from streamcore.settings import CassandraSettings, KafkaSettings
-from streamcore.state.session import cql_answers, cql_not_ready
+from streamcore.state.session import cql_answers, cql_not_ready, cql_schema_version
 
 log = logging.getLogger(__name__)
 
@@ -388,8 +389,30 @@ class DevServers:
         reason = self._not_ready_reasons.get(name)
         return reason() if reason is not None else None
 
+    def schema_versions(self) -> dict[str, str | None]:
+        """Each Cassandra node's own schema version (None: it does not answer CQL)."""
+        settings = self.cassandra_settings()
+        return {
+            name: cql_schema_version(
+                settings.model_copy(update={"contact_points": [self._hosts[name]]})
+            )
+            for name in self.names
+            if name.startswith("cassandra")
+        }
+
     def logs(self, name: str, lines: int) -> str:
         return self.process(name).tail(lines)
+
+
+def schema_outliers(versions: dict[str, str | None]) -> list[str]:
+    """The nodes not holding the schema version most nodes hold (ties: the first seen
+    wins), and those that do not answer: a restart of these, not of the others, brings a
+    disagreeing ring back to one version."""
+    held = Counter(v for v in versions.values() if v is not None)
+    if not held:
+        return list(versions)
+    majority = held.most_common(1)[0][0]
+    return [name for name, version in versions.items() if version != majority]
 
 
 def _matches(server: str, name: str) -> bool:

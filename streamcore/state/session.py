@@ -188,26 +188,10 @@ def cql_not_ready(
     ring_peers: int | None = None,
 ) -> str | None:
     """Why ``cql_answers`` is False (None when it is True): what a start-up timeout reports."""
-    driver_log = logging.getLogger("cassandra")
-    level = driver_log.level
-    driver_log.setLevel(logging.CRITICAL)
     try:
-        options = cluster_options(settings, timeout, 30.0)
-        if pinned:
-            only = WhiteListRoundRobinPolicy(settings.contact_points)
-            options["execution_profiles"] = {
-                EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=only)
-            }
-        cluster = Cluster(**options)
-        try:
-            session = cluster.connect()
-        except Exception:
-            cluster.shutdown()
-            raise
+        session = _probe_session(settings, timeout, pinned)
     except (NoHostAvailable, OSError) as exc:
         return f"no CQL connection: {exc}"
-    finally:
-        driver_log.setLevel(level)
     try:
         local = session.execute("SELECT schema_version FROM system.local").one()
         if local is None:
@@ -231,6 +215,46 @@ def cql_not_ready(
         return f"query failed: {type(exc).__name__}: {exc}"
     finally:
         session.cluster.shutdown()
+
+
+def cql_schema_version(settings: CassandraSettings, timeout: float = 5.0) -> str | None:
+    """The schema version the contact point itself holds (None: it does not answer), to
+    tell which node of a disagreeing ring is the odd one: each node's ``system.peers``
+    only repeats what gossip last said of the others."""
+    try:
+        session = _probe_session(settings, timeout, pinned=True)
+    except (NoHostAvailable, OSError):
+        return None
+    try:
+        local = session.execute("SELECT schema_version FROM system.local").one()
+        return str(local.schema_version) if local is not None else None
+    except Exception:
+        return None
+    finally:
+        session.cluster.shutdown()
+
+
+def _probe_session(settings: CassandraSettings, timeout: float, pinned: bool) -> Session:
+    """A short-lived session for one probe, the driver's connection noise silenced
+    (pinned: every query answered by the contact points themselves)."""
+    driver_log = logging.getLogger("cassandra")
+    level = driver_log.level
+    driver_log.setLevel(logging.CRITICAL)
+    try:
+        options = cluster_options(settings, timeout, 30.0)
+        if pinned:
+            only = WhiteListRoundRobinPolicy(settings.contact_points)
+            options["execution_profiles"] = {
+                EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=only)
+            }
+        cluster = Cluster(**options)
+        try:
+            return cluster.connect()
+        except Exception:
+            cluster.shutdown()
+            raise
+    finally:
+        driver_log.setLevel(level)
 
 
 def ensure_table(session: Session, keyspace: str, table: str, ddl: str) -> None:

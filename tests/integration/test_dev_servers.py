@@ -10,7 +10,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamcore.dev import DevServers
 from streamcore.settings import Settings
-from streamcore.state.session import cql_answers, cql_not_ready
+from streamcore.state.session import cql_answers, cql_not_ready, cql_schema_version
 
 
 def test_record_round_trips_through_the_broker(settings: Settings, app_name: str) -> None:
@@ -69,3 +69,17 @@ def test_a_node_is_ready_for_a_ring_only_when_it_sees_every_peer(settings: Setti
     assert not cql_answers(settings.cassandra, pinned=True, ring_peers=2)
     reason = cql_not_ready(settings.cassandra, pinned=True, ring_peers=2)
     assert reason is not None and "0 of 2 peers known: none" in reason
+
+
+def test_each_node_reports_its_own_schema_version(dev_servers: DevServers) -> None:
+    """What the cluster suite's ring healing compares: the version in ``system.local``,
+    the one ``cql_not_ready`` reports, and nothing for a node that does not answer."""
+    versions = dev_servers.schema_versions()
+    assert list(versions) == ["cassandra"]
+    own = versions["cassandra"]
+    assert own is not None
+    settings = dev_servers.cassandra_settings()
+    reason = cql_not_ready(settings, pinned=True, ring_peers=1)
+    assert reason is not None and reason.startswith(f"schema {own};")
+    nowhere = settings.model_copy(update={"contact_points": ["127.0.0.9"], "port": 1})
+    assert cql_schema_version(nowhere, timeout=1.0) is None
