@@ -1,7 +1,7 @@
 """Entities per second one snapshot worker process snapshots, and what each costs in CPU.
 
     .venv/bin/python bench/snapshots.py [--sizes 10000,30000,100000] [--tasks 16]
-        [--rounds 1] [--base DIR] [--threads] [--profile DIR]
+        [--rounds 1] [--base DIR] [--threads] [--profile DIR] [--no-settle]
 
 Uses the example configuration (config/) with its example modules (``ports`` and
 ``port_risk`` correlation hooks: services from open ports, a risk score reading the
@@ -10,9 +10,12 @@ For each size, a fresh keyspace is loaded directly through ``CassandraStore.writ
 through Kafka): N ips, each with an ``open_ports`` observation, a ``hostname`` and a
 link to one of N/20 domains; the domains have ``resolves_to``. ONE snapshot worker is
 started in a fresh process and, once it has joined its consumer group (a deployed worker
-is running before a run starts), a run is started (``make_snapshots`` with a ready
-planner, as a worker's trigger has) and timed until all its tasks are done: scan, current
-values, linked domains loaded, hooks, Cassandra writes, snapshots topic.
+is running before a run starts) and the Cassandra server is idle again (below 10% of a
+core over 5 s: the compactions of what was just loaded are done, printed as "server idle
+... later"; ``--no-settle`` starts at once, as runs before 2026-12-03 did), a run is
+started (``make_snapshots`` with a ready planner, as a worker's trigger has) and timed
+until all its tasks are done: scan, current values, linked domains loaded, hooks,
+Cassandra writes, snapshots topic.
 
 Every run is its own process (``--one``), so runs don't inherit each other's heap. With
 ``--base DIR`` (a checkout of another revision, e.g. ``git archive main | tar -x -C DIR``)
@@ -97,9 +100,12 @@ def _observe(record: EntityRecord, attr: str, v: object, t1: datetime, t2: datet
     record.put(attr, interval_key(t1, t2, dumps(v)), Row(v, dumps(v), t1=t1, t2=t2, c=1.0))
 
 
-def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None) -> dict[str, Any]:
+def one_size(
+    base: Settings, size: int, tasks: int, profile: Path | None = None, settle: bool = True
+) -> dict[str, Any]:
     """One run over ``size`` ips: entities, seconds, CPU-seconds of this process and of
-    the Cassandra server, and CPU by thread."""
+    the Cassandra server, and CPU by thread (``settle``: the run starts once the server
+    has compacted what the load wrote)."""
     app = f"bench-snap-{uuid.uuid4().hex[:8]}"
     keyspace = app.replace("-", "_")
     settings = base.model_copy(
@@ -121,7 +127,7 @@ def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None)
         start = time.perf_counter()
         for i in range(0, len(data), WRITE_BATCH):
             store.write(data[i : i + WRITE_BATCH])
-        print(f"  loaded {len(data):,} entities in {time.perf_counter() - start:.1f} s")
+        load_seconds = time.perf_counter() - start
         del data  # a snapshot worker process doesn't hold the loader's records
         gc.collect()
         loaded = load_modules(config.platform_config(app, 0))
@@ -131,6 +137,7 @@ def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None)
         thread.start()
         _wait_joined(admin, settings.snapshots.consumer_group or f"{app}.snapshots")
         claims, planner = build_run_planner(runtime)  # ready, as in a worker's RunTrigger
+        settled = settle_server(cassandra) if settle else None
         spy = None if profile is None else py_spy(profile / f"{app}-{size}.txt")
         collector = CollectorClock()
         gc.callbacks.append(collector)
@@ -163,6 +170,9 @@ def one_size(base: Settings, size: int, tasks: int, profile: Path | None = None)
             "load": os.getloadavg()[0],
             "threads": by_thread,
             "gc": collector.seconds,
+            "gc_by_generation": collector.by_generation,
+            "load_seconds": load_seconds,
+            "settle_seconds": settled,
             "streamcore": str(Path(streamcore.__file__).parent),
         }
     finally:
@@ -186,17 +196,45 @@ def _wait_joined(admin: AdminClient, group: str, timeout: float = 60.0) -> None:
 
 
 class CollectorClock:
-    """Seconds the cyclic garbage collector ran (a ``gc.callbacks`` entry)."""
+    """Seconds the cyclic garbage collector ran (a ``gc.callbacks`` entry), in all and by
+    generation collected: (collections, seconds)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.by_generation: dict[int, list[float]] = {}
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
-            self.seconds += time.perf_counter() - self._started
+            took = time.perf_counter() - self._started
+            self.seconds += took
+            entry = self.by_generation.setdefault(info["generation"], [0, 0.0])
+            entry[0] += 1
+            entry[1] += took
+
+
+SETTLED_SHARE = 0.10
+"""The server counts as settled below this share of one core over ``SETTLE_WINDOW``."""
+SETTLE_WINDOW = 5.0
+SETTLE_LIMIT = 1200.0
+
+
+def settle_server(pid: int | None) -> float | None:
+    """Seconds until the Cassandra server is idle (None: not visible, or still busy after
+    ``SETTLE_LIMIT``). Loading N ips leaves compactions whose length grows with N; a run
+    started under them pays for the bench's own load, more the larger N is (at 1M the
+    whole run overlapped them), which is not what a snapshot worker costs."""
+    if pid is None:
+        return None
+    start = time.perf_counter()
+    while time.perf_counter() - start < SETTLE_LIMIT:
+        before = pid_cpu(pid)
+        time.sleep(SETTLE_WINDOW)
+        if pid_cpu(pid) - before < SETTLED_SHARE * SETTLE_WINDOW:
+            return time.perf_counter() - start
+    return None
 
 
 def cassandra_pid(port: int) -> int | None:
@@ -250,9 +288,13 @@ def py_spy(out: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def run_one(source: Path, size: int, tasks: int, profile: Path | None) -> dict[str, Any]:
+def run_one(
+    source: Path, size: int, tasks: int, profile: Path | None, settle: bool = True
+) -> dict[str, Any]:
     """``one_size`` in a fresh process running ``source``'s streamcore (this file's loader)."""
     command = [sys.executable, __file__, "--one", str(size), "--tasks", str(tasks)]
+    if not settle:
+        command.append("--no-settle")
     if profile is not None:
         command += ["--profile", str(profile)]
     env = {**os.environ, "PYTHONPATH": str(source)}
@@ -273,7 +315,18 @@ def show(label: str, result: dict[str, Any], threads: bool) -> None:
         f"worker {result['cpu'] * per10k:.2f} s, Cassandra {result['cassandra_cpu'] * per10k:.2f} s"
         f", garbage collector {result['gc'] * per10k:.2f} s (load {result['load']:.1f})"
     )
+    settled = result.get("settle_seconds")
+    print(
+        f"      loaded in {result['load_seconds']:.1f} s; "
+        + (
+            "run started at once"
+            if "settle_seconds" not in result or settled is None
+            else f"server idle {settled:.0f} s later"
+        )
+    )
     if threads:
+        for generation, (count, seconds) in sorted(result.get("gc_by_generation", {}).items()):
+            print(f"      collections of generation {generation}: {count:.0f}, {seconds:.2f} s")
         for name, cpu in sorted(result["threads"].items(), key=lambda item: -item[1])[:6]:
             print(f"      {name:<24} {cpu * per10k:6.2f} s per 10k")
 
@@ -299,10 +352,16 @@ def main() -> None:
     parser.add_argument("--base", type=Path, help="another tree, run first as system A")
     parser.add_argument("--threads", action="store_true", help="CPU by thread")
     parser.add_argument("--profile", type=Path, help="py-spy each run into this directory")
+    parser.add_argument(
+        "--no-settle",
+        action="store_true",
+        help="start each run right after loading (the server still compacting the load)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(one_size(Settings(), args.one, args.tasks, args.profile)))
+        result = one_size(Settings(), args.one, args.tasks, args.profile, not args.no_settle)
+        print(json.dumps(result))
         return
     systems = [("A", args.base.resolve()), ("B", HERE)] if args.base else [("", HERE)]
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -311,7 +370,7 @@ def main() -> None:
         for size in sizes:
             print(f"round {n + 1}, {size:,} ips (+ {max(1, size // 20):,} domains):")
             for label, source in systems:
-                result = run_one(source, size, args.tasks, args.profile)
+                result = run_one(source, size, args.tasks, args.profile, not args.no_settle)
                 results.setdefault((label, size), []).append(result)
                 show(f"{label} " if label else "", result, args.threads)
     print(

@@ -3,6 +3,7 @@ is redone from its rewound offset, and counted once: when it commits."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,8 +36,10 @@ class Output:
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.committed: list[dict[tuple[str, int], int]] = []
+        self.collector_on: list[bool] = []
 
     def commit(self, outputs: Any, offsets: dict[tuple[str, int], int], metadata: Any) -> None:
+        self.collector_on.append(gc.isenabled())
         if self.failures:
             self.failures -= 1
             raise TransactionFailed("ILLEGAL_GENERATION", fatal=False)
@@ -107,3 +110,14 @@ def test_an_aborted_task_is_rewound_and_counted_only_when_it_commits() -> None:
     snapshots.process_tasks([record(7)], consumer)  # type: ignore[arg-type]  # redone
     assert output.committed == [{("tasks", 0): 8}]
     assert snapshots.stats.tasks == 1 and observer.told == [1]
+
+
+def test_the_cyclic_collector_is_off_while_a_polls_tasks_run_and_back_on_after() -> None:
+    """A page's records live until the next page replaces them: a collection between
+    pages would walk them all and move them to the oldest generation."""
+    output, consumer = Output(failures=0), Consumer()
+    snapshots = worker(output, Observer())
+    assert gc.isenabled()
+    snapshots._process_with_retry([record(7)], consumer)  # type: ignore[arg-type]
+    assert output.collector_on == [False]
+    assert gc.isenabled()
