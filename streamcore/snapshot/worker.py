@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time as clock
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -133,7 +133,7 @@ class SnapshotWorker:
         self._stopping = False
         self._stop_event = threading.Event()
         self.collector = BatchCollector()
-        """The cyclic collector off while a poll's tasks run (see ``_process_with_retry``)."""
+        """The cyclic collector off while a page is snapshotted (see ``_snapshot_next``)."""
         self.retry = RetryPolicy(self._stop_event)
         """Backoff and budget for transient Cassandra trouble (the ingestion worker's)."""
         self.stats = SnapshotStats()
@@ -174,15 +174,9 @@ class SnapshotWorker:
         """Transient trouble (Cassandra, or a schema registry the snapshots' wire format
         needs): the tasks are rewound and polled again after a backoff (``RetryPolicy``,
         the ingestion worker's); past the budget the process exits. Anything else is a
-        bug and ends the process.
-
-        The cyclic collector stays off until the tasks are done (``BatchCollector``): a
-        page's records are alive until the next page replaces them, so a collection
-        after each page walked the whole page and moved it to the oldest generation,
-        costing more per entity the more entities a run had."""
+        bug and ends the process."""
         try:
-            with self.collector.batch():
-                self.process_tasks(records, consumer)
+            self.process_tasks(records, consumer)
         except Exception as exc:
             if not is_retryable(exc):
                 raise
@@ -237,8 +231,13 @@ class SnapshotWorker:
         for task, scan in zip(tasks, scans, strict=True):
             self._set_refresh(task)
             entities = 0
-            for chunk in scan:
-                entities += self._snapshot_page(chunk, task, outputs, writes, by_type)
+            pages = iter(scan)
+            while True:
+                with self.collector.batch():
+                    count = self._snapshot_next(pages, task, outputs, writes, by_type)
+                if count is None:
+                    break
+                entities += count
                 self.heartbeat()
             counts.append(entities)
         writes.wait()
@@ -265,6 +264,27 @@ class SnapshotWorker:
         if self._refresh_flags is not None:
             for module, flag in self._refresh_flags.items():
                 flag.set(module in task.refresh)
+
+    def _snapshot_next(
+        self,
+        pages: Iterator[list[EntityRecord]],
+        task: SnapshotTask,
+        outputs: list[OutputRecord],
+        writes: SnapshotWrites,
+        by_type: dict[str, int],
+    ) -> int | None:
+        """Snapshots of the scan's next page (None: the scan is done). The caller's
+        collector runs when this returns, once the page is freed: the page is not held
+        after it (nor by the scan, ``SnapshotStore.scan``), so a collection walks the
+        cyclic garbage the page left (the driver's futures, each with its rows), not the
+        page's records. Collecting with a page alive walked and promoted it whole, and
+        the collector took 0.18-0.24 CPU-s per 10k entities at 300k ips against 0.03-0.07
+        at 10k; with the collector off for a poll's whole tasks instead, that garbage
+        (about 8 objects per entity) piled up for the whole poll."""
+        chunk = next(pages, None)
+        if chunk is None:
+            return None
+        return self._snapshot_page(chunk, task, outputs, writes, by_type)
 
     def _snapshot_page(
         self,

@@ -125,7 +125,7 @@ class SnapshotStore:
     ) -> Iterator[list[EntityRecord]]:
         """The rows of the scan (``SELECT``'s column order) into records, entity by entity:
         rows arrive grouped by partition, so a new (etype, eid) starts the next record."""
-        chunk: list[EntityRecord] = []
+        chunk = _Page()
         record: EntityRecord | None = None
         etype = eid = None
         while future is not None:
@@ -136,17 +136,16 @@ class SnapshotStore:
                 if row[1] != eid or row[0] != etype:
                     etype, eid = row[0], row[1]
                     if record is not None and record.exists:
-                        chunk.append(record)
-                        if len(chunk) >= page:
-                            yield chunk
-                            chunk = []
+                        chunk.records.append(record)
+                        if len(chunk.records) >= page:
+                            yield chunk.take()
                     record = self._start(row) if etype in etypes else None
                 if record is not None and row[2] is not None:
                     self._add(record, row)
         if record is not None and record.exists:
-            chunk.append(record)
-        if chunk:
-            yield chunk
+            chunk.records.append(record)
+        if chunk.records:
+            yield chunk.take()
 
     def _start(self, row: tuple[Any, ...]) -> EntityRecord:
         etype, eid, created, ttl_tokens = row[0], row[1], row[9], row[11]
@@ -283,6 +282,22 @@ class SnapshotWrites:
     def wait(self) -> None:
         """Return when every batch sent is acknowledged; ``StateError`` if one failed."""
         _wait(self._pending)
+
+
+class _Page:
+    """The records of the page being gathered. ``take`` hands them over and keeps no
+    reference (a generator's local would hold a yielded page until the next one): the
+    snapshot worker collects cyclic garbage after each page, and a page still alive then
+    would be walked and moved to the oldest generation."""
+
+    __slots__ = ("records",)
+
+    def __init__(self) -> None:
+        self.records: list[EntityRecord] = []
+
+    def take(self) -> list[EntityRecord]:
+        records, self.records = self.records, []
+        return records
 
 
 def _result(future: ResponseFuture) -> Any:
