@@ -134,8 +134,11 @@ class DevServers:
         self._not_ready_reasons: dict[str, Callable[[], str | None]] = {}
         """What a start-up timeout reports besides the log: why the probe still says no."""
         cassandra_settings = self.cassandra_settings()
+        self._own_cql: dict[str, CassandraSettings] = {}
+        """Each Cassandra node's settings with itself as the only contact point."""
         for cassandra in cassandra_files:
             own_cql = cassandra_settings.model_copy(update={"contact_points": [cassandra.host]})
+            self._own_cql[cassandra.name] = own_cql
             ring_peers = s.nodes - 1 if s.nodes > 1 else None
             self._not_ready_reasons[cassandra.name] = functools.partial(
                 cql_not_ready, own_cql, 5.0, s.nodes > 1, ring_peers
@@ -391,14 +394,7 @@ class DevServers:
 
     def schema_versions(self) -> dict[str, str | None]:
         """Each Cassandra node's own schema version (None: it does not answer CQL)."""
-        settings = self.cassandra_settings()
-        return {
-            name: cql_schema_version(
-                settings.model_copy(update={"contact_points": [self._hosts[name]]})
-            )
-            for name in self.names
-            if name.startswith("cassandra")
-        }
+        return {name: cql_schema_version(own) for name, own in self._own_cql.items()}
 
     def logs(self, name: str, lines: int) -> str:
         return self.process(name).tail(lines)

@@ -165,7 +165,7 @@ HEAL_AFTER_S = 120.0
 def _heal_ring(servers: DevServers, failure: DevServerError) -> None:
     """Restart the Cassandra nodes holding a schema the others do not, once, and warn.
 
-    Seen in CI (twice in many runs): after a node's kill and restart, the ring answered CQL
+    Seen in CI (three times in many runs): after a node's kill and restart, the ring answered CQL
     for minutes without agreeing on the schema (logs idle, hints delivered). Which node is
     odd is told by each node's own version: every node reports the disagreement, so
     restarting the first one that does (as this once did) waits on a ring the odd node
