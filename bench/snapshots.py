@@ -27,8 +27,11 @@ entities over the run (``time.process_time``: every thread of the process, the d
 I/O thread and librdkafka's included), the Cassandra server's CPU-seconds per 10k entities
 (``/proc/<pid>/stat`` of the process listening on the CQL port; a shared server also
 serves others, so an upper bound) and the 1-minute load average. On a loaded machine the
-CPU per entity is the figure that holds; entities/s moves with the load. Per system and
-size: median [min-max] over the rounds. ``--threads``: the process's CPU split by thread.
+CPU per entity is the figure that holds; entities/s moves with the load. After each run,
+in the same process, the drivers' own limit on the same I/O (``snapshot_limit.py``): a bare
+cassandra-driver scan of the same ranges and a bare write of the same snapshot rows, one
+after the other, and the run's ratio to it. Per system and size: median [min-max] over the
+rounds. ``--threads``: the process's CPU split by thread.
 ``--profile DIR``: py-spy (``pip install py-spy``) records each run's GIL holder there.
 Target (issue 16): >= 20,000 entities/s on one worker, linear from 10k to 1M entities.
 """
@@ -52,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka.admin import AdminClient
+from snapshot_limit import bare_scan, bare_write, measured
 
 import streamcore
 from streamcore.config import load_config
@@ -159,6 +163,16 @@ def one_size(
             spy.wait(60)
         worker.stop()
         thread.join(60)
+        # The drivers' own limit on the same I/O, prepared before its clocks start.
+        bare = {
+            "scan": bare_scan(runtime.session, keyspace, tasks),
+            "write": bare_write(runtime.session, keyspace),
+        }
+        limit = {}
+        for step, run_bare in bare.items():
+            if settle:
+                settle_server(cassandra)
+            limit[step] = measured(lambda: pid_cpu(cassandra), run_bare)
         by_thread = {
             name: threads_after[name] - threads_before.get(name, 0.0) for name in threads_after
         }
@@ -173,6 +187,7 @@ def one_size(
             "gc_by_generation": collector.by_generation,
             "load_seconds": load_seconds,
             "settle_seconds": settled,
+            "limit": limit,
             "streamcore": str(Path(streamcore.__file__).parent),
         }
     finally:
@@ -324,11 +339,27 @@ def show(label: str, result: dict[str, Any], threads: bool) -> None:
             else f"server idle {settled:.0f} s later"
         )
     )
+    limit = result.get("limit")
+    if limit:
+        scan, write = limit["scan"], limit["write"]
+        print(
+            f"      limit: scan {result['entities'] / scan['seconds']:,.0f}, write "
+            f"{result['entities'] / write['seconds']:,.0f}, scan + write {limit_rate(result):,.0f}"
+            f" entities/s (Cassandra CPU per 10k: {scan['cassandra_cpu'] * per10k:.2f} + "
+            f"{write['cassandra_cpu'] * per10k:.2f} s); ratio to it "
+            f"{result['entities'] / result['seconds'] / limit_rate(result):.2f}"
+        )
     if threads:
         for generation, (count, seconds) in sorted(result.get("gc_by_generation", {}).items()):
             print(f"      collections of generation {generation}: {count:.0f}, {seconds:.2f} s")
         for name, cpu in sorted(result["threads"].items(), key=lambda item: -item[1])[:6]:
             print(f"      {name:<24} {cpu * per10k:6.2f} s per 10k")
+
+
+def limit_rate(result: dict[str, Any]) -> float:
+    """The drivers' limit of a run: its entities over the bare scan's and write's seconds."""
+    limit = result["limit"]
+    return float(result["entities"] / (limit["scan"]["seconds"] + limit["write"]["seconds"]))
 
 
 def summary(label: str, runs: list[dict[str, Any]]) -> None:
@@ -342,6 +373,12 @@ def summary(label: str, runs: list[dict[str, Any]]) -> None:
         f"  {label}: {spread(rates, ',.0f')} entities/s; CPU-s per 10k entities: worker "
         f"{spread(cpu, '.2f')}, Cassandra {spread(server, '.2f')} ({len(runs)} runs)"
     )
+    if all(r.get("limit") for r in runs):
+        limits = [limit_rate(r) for r in runs]
+        ratios = [rate / limit for rate, limit in zip(rates, limits, strict=True)]
+        print(
+            f"      limit {spread(limits, ',.0f')} entities/s, ratio to it {spread(ratios, '.2f')}"
+        )
 
 
 def main() -> None:
