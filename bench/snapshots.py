@@ -29,9 +29,10 @@ I/O thread and librdkafka's included), the Cassandra server's CPU-seconds per 10
 serves others, so an upper bound) and the 1-minute load average. On a loaded machine the
 CPU per entity is the figure that holds; entities/s moves with the load. After each run,
 in the same process, the drivers' own limit on the same I/O (``snapshot_limit.py``): a bare
-cassandra-driver scan of the same ranges and a bare write of the same snapshot rows, one
-after the other, and the run's ratio to it. Per system and size: median [min-max] over the
-rounds. ``--threads``: the process's CPU split by thread.
+cassandra-driver scan of the same ranges and a bare write of the same snapshot rows (into
+empty tables of the same schema, as the run wrote them), one after the other, and the
+run's ratio to it. Per system and size: median [min-max] over the rounds. ``--threads``:
+the process's CPU split by thread.
 ``--profile DIR``: py-spy (``pip install py-spy``) records each run's GIL holder there.
 Target (issue 16): >= 20,000 entities/s on one worker, linear from 10k to 1M entities.
 """
@@ -164,9 +165,10 @@ def one_size(
         worker.stop()
         thread.join(60)
         # The drivers' own limit on the same I/O, prepared before its clocks start.
+        create_schema(runtime.session, f"{keyspace}_bare")
         bare = {
             "scan": bare_scan(runtime.session, keyspace, tasks),
-            "write": bare_write(runtime.session, keyspace),
+            "write": bare_write(runtime.session, keyspace, f"{keyspace}_bare"),
         }
         limit = {}
         for step, run_bare in bare.items():
@@ -191,7 +193,8 @@ def one_size(
             "streamcore": str(Path(streamcore.__file__).parent),
         }
     finally:
-        runtime.session.execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
+        for dropped in (keyspace, f"{keyspace}_bare"):
+            runtime.session.execute(f"DROP KEYSPACE IF EXISTS {dropped}", timeout=120)
         runtime.close()
         deleted = admin.delete_topics([settings.topics.name(r, app) for r in TOPIC_ROLES])
         for future in deleted.values():  # waited: the process may end right after
